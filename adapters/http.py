@@ -1,0 +1,148 @@
+"""The thin HTTP layer the adapters share: send, classify failures, read with timeouts.
+
+One `httpx.AsyncClient` per upstream is created and closed by the application; adapters
+only borrow it. Everything that can fail before the first byte of a successful answer is
+raised here as `UpstreamError`, so callers can still fall back or answer with an HTTP
+error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import httpx
+
+from adapters.base import Target, UpstreamError
+from adapters.errors import connect_error, http_error, scrub, timeout_error
+
+MAX_ERROR_BODY_BYTES = 64 * 1024
+
+
+def join_url(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def request_timeout(target: Target) -> httpx.Timeout:
+    t = target.timeouts
+    return httpx.Timeout(connect=t.connect, read=t.first_byte, write=t.connect, pool=t.connect)
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def open_stream(
+    client: httpx.AsyncClient,
+    url: str,
+    body: Mapping[str, Any],
+    headers: Mapping[str, str],
+    target: Target,
+    *,
+    upstream: str,
+) -> httpx.Response:
+    """POST `body` and return the streaming response once its status is a success.
+
+    The read timeout is the first-byte timeout until the headers arrive, then the
+    idle timeout between body reads.
+    """
+    timeout = request_timeout(target)
+    request = client.build_request(
+        "POST", url, content=encode_body(body), headers=dict(headers), timeout=timeout
+    )
+    try:
+        response = await client.send(request, stream=True)
+    except httpx.TimeoutException as exc:
+        phase = (
+            "connect" if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout) else "first byte"
+        )
+        raise timeout_error(upstream, phase) from None
+    except httpx.HTTPError as exc:
+        raise connect_error(
+            upstream, scrub(str(exc) or type(exc).__name__, [target.api_key])
+        ) from None
+    if response.status_code >= 400:
+        try:
+            raw = await _read_limited(response)
+        finally:
+            await response.aclose()
+        raise http_error(
+            response.status_code, raw, response.headers, upstream=upstream, secrets=[target.api_key]
+        )
+    # httpcore reads this dict when the body iteration starts: from here on a read
+    # waits at most the idle timeout.
+    timeouts = request.extensions.get("timeout")
+    if isinstance(timeouts, dict):
+        timeouts["read"] = target.timeouts.idle
+    return response
+
+
+async def _read_limited(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_raw():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= MAX_ERROR_BODY_BYTES:
+                break
+    except httpx.HTTPError:
+        pass
+    return b"".join(chunks)
+
+
+async def iter_body(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The raw body of a streaming response; closes it however the iteration ends."""
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+    finally:
+        await response.aclose()
+
+
+async def post_json(
+    client: httpx.AsyncClient,
+    url: str,
+    body: Mapping[str, Any],
+    headers: Mapping[str, str],
+    target: Target,
+    *,
+    upstream: str,
+) -> dict[str, Any]:
+    """POST `body` without streaming and return the decoded JSON answer."""
+    response = await open_stream(client, url, body, headers, target, upstream=upstream)
+    try:
+        raw = await response.aread()
+    except httpx.TimeoutException:
+        raise timeout_error(upstream, "reading the response") from None
+    except httpx.HTTPError as exc:
+        raise connect_error(
+            upstream, scrub(str(exc) or type(exc).__name__, [target.api_key])
+        ) from None
+    finally:
+        await response.aclose()
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        raise UpstreamError(
+            502,
+            "server_error",
+            f"{upstream} answered with a body that is not JSON",
+            fallback_ok=True,
+        ) from None
+    if not isinstance(decoded, dict):
+        raise UpstreamError(
+            502, "server_error", f"{upstream} answered with unexpected JSON", fallback_ok=True
+        )
+    return decoded
+
+
+def stream_failure(exc: BaseException, upstream: str) -> tuple[str, str]:
+    """The `response.failed` code and message for an error that cut a stream short.
+
+    Both codes are ones Codex retries, which is right: the stream was cut, not refused.
+    """
+    if isinstance(exc, httpx.TimeoutException):
+        return "server_error", f"{upstream} stream timed out waiting for the next event"
+    return "server_error", f"{upstream} stream was cut off: {type(exc).__name__}"
