@@ -1,0 +1,200 @@
+"""From a requested slug to an open upstream stream.
+
+A concrete model slug goes to that model. The Auto slug asks the `AutoRouter` for a
+decision (cached per task) and gets an ordered list of models to try: the chosen one,
+then fallbacks. A model that fails before its first byte with an error another model
+could avoid (rate limit, server error, timeout, refused connection) hands the request to
+the next one; once a stream has started nothing is retried here, because Codex keeps and
+acts on whatever it has already seen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.base import EventBatch, Target, UpstreamError
+from router.auto.router import AutoRouter
+from router.auto.types import RouteDecision
+from router.logs import get_logger
+from router.settings import ModelConfig, Settings, SettingsStore
+from router.task import TaskKey, task_key
+from router.upstreams import UnsupportedUpstream, Upstreams
+
+log = get_logger("autorouter.dispatch")
+
+
+class UnknownModel(Exception):
+    def __init__(self, slug: str, known: list[str]) -> None:
+        super().__init__(f"unknown model {slug!r}; known models: {', '.join(known) or '(none)'}")
+        self.slug = slug
+        self.known = known
+
+
+@dataclass(slots=True)
+class RoutePlan:
+    """Which models to try for one request, in order."""
+
+    requested: str
+    slugs: list[str]
+    task: TaskKey | None = None
+    decision: RouteDecision | None = None
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class OpenStream:
+    slug: str
+    target: Target
+    events: AsyncIterator[EventBatch]
+    plan: RoutePlan
+    reason: str | None
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: SettingsStore,
+        upstreams: Upstreams,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._store = store
+        self._upstreams = upstreams
+        self._environ = environ if environ is not None else os.environ
+        self._auto: AutoRouter | None = None
+        self._auto_settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self._store.current()
+
+    def auto_router(self, settings: Settings) -> AutoRouter | None:
+        """The Auto router for these settings, kept across requests (its cache and
+        cooldowns live in it) and told when the settings change."""
+        if settings.auto_slug is None:
+            return None
+        if self._auto is None:
+            self._auto = AutoRouter(settings, self.call_model)
+        elif self._auto_settings is not settings:
+            self._auto.update_settings(settings)
+        self._auto_settings = settings
+        return self._auto
+
+    def target(self, model: ModelConfig) -> Target:
+        return model.target(self._environ)
+
+    async def call_model(self, slug: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One non-streaming Responses request to a configured model (the classifier
+        and compaction use it)."""
+        model = self.settings.model(slug)
+        if model is None:
+            raise UpstreamError(
+                500, "server_error", f"model {slug!r} is not configured", error_type="server_error"
+            )
+        target = self.target(model)
+        adapter = self._adapter(target)
+        return await adapter.complete(body, target)
+
+    def _adapter(self, target: Target) -> Any:
+        try:
+            return self._upstreams.adapter_for(target)
+        except UnsupportedUpstream as exc:
+            raise UpstreamError(
+                501, "unsupported_provider", str(exc), error_type="invalid_request_error"
+            ) from None
+
+    async def plan(
+        self, body: Mapping[str, Any], headers: Mapping[str, str], *, compaction: bool = False
+    ) -> RoutePlan:
+        settings = self.settings
+        requested = str(body.get("model") or "")
+        auto = self.auto_router(settings)
+        if auto is not None and requested == settings.auto_slug:
+            key = task_key(headers, body)
+            if compaction or key.kind == "compaction":
+                decision = await auto.decide_compaction(key, body)
+            else:
+                decision = await auto.decide(key, body)
+            slugs = [decision.chosen, *auto.fallbacks(decision)]
+            return RoutePlan(requested, slugs, key, decision, decision.reason)
+        if settings.model(requested) is None:
+            raise UnknownModel(requested, settings.slugs())
+        return RoutePlan(requested, [requested])
+
+    async def open_stream(self, plan: RoutePlan, body: Mapping[str, Any]) -> OpenStream:
+        """Open the first model in the plan that answers; raise the last error if none."""
+        return await self._first_answer(plan, body, streaming=True)  # type: ignore[return-value]
+
+    async def complete(
+        self, plan: RoutePlan, body: Mapping[str, Any]
+    ) -> tuple[str, str | None, dict[str, Any]]:
+        """Non-streaming: (slug that answered, reason, Responses object)."""
+        result = await self._first_answer(plan, body, streaming=False)
+        assert isinstance(result, tuple)
+        return result
+
+    async def _first_answer(
+        self, plan: RoutePlan, body: Mapping[str, Any], *, streaming: bool
+    ) -> OpenStream | tuple[str, str | None, dict[str, Any]]:
+        settings = self.settings
+        auto = self.auto_router(settings) if plan.decision is not None else None
+        last_error: UpstreamError | None = None
+        failures: list[dict[str, Any]] = []
+        for attempt, slug in enumerate(plan.slugs):
+            model = settings.model(slug)
+            if model is None:
+                continue
+            target = self.target(model)
+            reason = plan.reason if attempt == 0 else "fallback"
+            try:
+                adapter = self._adapter(target)
+                if streaming:
+                    events = await adapter.stream(body, target)
+                else:
+                    response = await adapter.complete(body, target)
+            except UpstreamError as exc:
+                last_error = _with_key_hint(exc, model, self._environ)
+                failures.append({"slug": slug, "status": exc.status, "code": exc.code})
+                log.warning(
+                    "upstream_failed_before_first_byte",
+                    slug=slug,
+                    status=exc.status,
+                    code=exc.code,
+                    fallback_ok=exc.fallback_ok,
+                )
+                if auto is not None and exc.fallback_ok:
+                    auto.report_failure(slug)
+                if not exc.fallback_ok:
+                    break
+                continue
+            if auto is not None:
+                auto.report_success(slug)
+            if streaming:
+                return OpenStream(slug, target, events, plan, reason, failures)
+            return slug, reason, response
+        if last_error is None:
+            raise UpstreamError(500, "server_error", "no configured model could serve this request")
+        raise last_error
+
+
+def _with_key_hint(
+    exc: UpstreamError, model: ModelConfig, environ: Mapping[str, str]
+) -> UpstreamError:
+    """Name the unset key variable when an upstream refuses us for lack of a key."""
+    if exc.status not in (401, 403):
+        return exc
+    missing = model.missing_key_variable(environ)
+    if missing is None:
+        return exc
+    hinted = UpstreamError(
+        exc.status,
+        exc.code,
+        f"{exc.message} (the key for {model.slug!r} comes from ${missing}, which is not set)",
+        retry_after=exc.retry_after,
+        fallback_ok=exc.fallback_ok,
+        error_type=exc.error_type,
+    )
+    return hinted
