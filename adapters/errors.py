@@ -139,6 +139,27 @@ def http_error(
     return UpstreamError(status, "invalid_request_error", text, error_type="invalid_request_error")
 
 
+def stream_error_code(error: Any) -> str:
+    """The `response.failed` code for an error object an upstream sent inside a
+    successful answer (an `{"error": {...}}` stream chunk or body).
+
+    Only the codes that change what Codex does are told apart: context overflow and
+    quota end the turn, a rate limit or anything else is retried as `server_error`-like.
+    """
+    if isinstance(error, Mapping):
+        parts = [error.get(key) for key in ("type", "code", "status", "message")]
+        text = " ".join(str(part) for part in parts if part is not None).lower()
+    else:
+        text = str(error).lower()
+    if is_context_overflow(text):
+        return "context_length_exceeded"
+    if any(marker in text for marker in _QUOTA_MARKERS):
+        return "insufficient_quota"
+    if "rate_limit" in text or "rate limit" in text or "429" in text:
+        return "rate_limit_exceeded"
+    return "server_error"
+
+
 def connect_error(upstream: str, detail: str) -> UpstreamError:
     return UpstreamError(
         502,

@@ -9,7 +9,7 @@ error.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
@@ -92,7 +92,7 @@ async def _read_limited(response: httpx.Response) -> bytes:
     return b"".join(chunks)
 
 
-async def iter_body(response: httpx.Response) -> AsyncIterator[bytes]:
+async def iter_body(response: httpx.Response) -> AsyncGenerator[bytes, None]:
     """The raw body of a streaming response; closes it however the iteration ends."""
     try:
         async for chunk in response.aiter_raw():

@@ -1,0 +1,156 @@
+"""The adapter for OpenAI chat completions and every compatible endpoint.
+
+The request is translated by `adapters.chat_request`, the answer by
+`adapters.chat_stream`; this module only moves bytes: it sends the request through
+`adapters.http` (which raises `UpstreamError` for anything before the first byte), decodes
+the SSE body read by read, and ends the event stream with exactly one terminal event
+whatever happens to the upstream.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import httpx
+import structlog
+
+from adapters.base import EventBatch, Target
+from adapters.chat_request import responses_to_chat
+from adapters.chat_stream import UPSTREAM, ChatStreamTranslator, chat_completion_to_response
+from adapters.http import iter_body, join_url, open_stream, post_json, stream_failure
+from adapters.sse import SSEDecoder, SSEEvent
+from adapters.tools import ToolMap
+
+log = structlog.get_logger(__name__)
+
+DONE_MARKER = "[DONE]"
+MALFORMED_CHUNK = f"{UPSTREAM} sent a malformed chunk (not JSON)"
+
+
+def chat_headers(target: Target, *, stream: bool) -> dict[str, str]:
+    headers = {
+        "content-type": "application/json",
+        "accept": "text/event-stream" if stream else "application/json",
+    }
+    if target.api_key:
+        headers["authorization"] = f"Bearer {target.api_key}"
+    # Last, so a target can replace the auth header (e.g. Azure's `api-key`).
+    headers.update(target.extra_headers)
+    return headers
+
+
+def _model_name(request: Mapping[str, Any], target: Target) -> str:
+    model = request.get("model")
+    return model if isinstance(model, str) and model else target.slug
+
+
+class ChatCompletionsAdapter:
+    """`Adapter` for `kind = "chat"` targets; borrows the application's HTTP client."""
+
+    kind = "chat"
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
+        body = responses_to_chat(request, target, stream=True)
+        response = await open_stream(
+            self._client,
+            join_url(target.base_url, "chat/completions"),
+            body,
+            chat_headers(target, stream=True),
+            target,
+            upstream=UPSTREAM,
+        )
+        translator = ChatStreamTranslator(
+            _model_name(request, target), ToolMap.from_request(request), secrets=[target.api_key]
+        )
+        return _events(response, translator, target)
+
+    async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
+        answer = await post_json(
+            self._client,
+            join_url(target.base_url, "chat/completions"),
+            responses_to_chat(request, target, stream=False),
+            chat_headers(target, stream=False),
+            target,
+            upstream=UPSTREAM,
+        )
+        return chat_completion_to_response(
+            answer,
+            _model_name(request, target),
+            ToolMap.from_request(request),
+            secrets=[target.api_key],
+        )
+
+
+class _Reader:
+    """Decoded SSE events to translator calls; remembers whether `[DONE]` was seen."""
+
+    __slots__ = ("done", "translator")
+
+    def __init__(self, translator: ChatStreamTranslator) -> None:
+        self.translator = translator
+        self.done = False
+
+    @property
+    def stop(self) -> bool:
+        return self.done or self.translator.terminated
+
+    def read(self, events: list[SSEEvent], batch: EventBatch) -> None:
+        for event in events:
+            if self.stop:
+                return
+            data = event.data
+            if data == DONE_MARKER:
+                self.done = True
+                return
+            if not data:
+                continue
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                chunk = None
+            if not isinstance(chunk, dict):
+                batch.extend(self.translator.fail("server_error", MALFORMED_CHUNK))
+                return
+            if event.event == "error" and "error" not in chunk:
+                chunk = {"error": chunk}
+            batch.extend(self.translator.feed(chunk))
+
+
+async def _events(
+    response: httpx.Response, translator: ChatStreamTranslator, target: Target
+) -> AsyncIterator[EventBatch]:
+    decoder = SSEDecoder()
+    reader = _Reader(translator)
+    body = iter_body(response)
+    try:
+        yield translator.start()
+        async for raw in body:
+            batch: EventBatch = []
+            reader.read(decoder.feed(raw), batch)
+            if batch:
+                yield batch
+            if reader.stop:
+                break
+        else:
+            batch = []
+            reader.read(decoder.close(), batch)
+            if batch:
+                yield batch
+        finish = translator.finish(saw_done=reader.done)
+        if finish:
+            yield finish
+    except (httpx.HTTPError, httpx.StreamError) as exc:
+        code, message = stream_failure(exc, UPSTREAM)
+        failed = translator.fail(code, message)
+        if failed:
+            log.warning("upstream_stream_failed", target=target.slug, code=code, reason=message)
+            yield failed
+    finally:
+        # Also runs when the consumer closes this iterator early or is cancelled: the
+        # upstream response is closed and its connection released.
+        await body.aclose()
