@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
+import pkgutil
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import router.commands
 from router import __version__, daemon
 from router.catalog import codex_overrides, provider_snippet, write_catalog
 from router.paths import state_dir
@@ -257,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--image", action="store_true", help="pretend the prompt has an image")
     stats = command("stats", cmd_stats, "summarise the routing log: models, tokens, cost, saving")
     stats.add_argument("--routing-log", help="routing log file (default: state dir routing.jsonl)")
+    for module_info in pkgutil.iter_modules(router.commands.__path__):
+        module = importlib.import_module(f"router.commands.{module_info.name}")
+        module.add_commands(command)
     return parser
 
 
