@@ -57,6 +57,9 @@ class Target:
     supports_thinking: bool = False
     """Anthropic models configured as thinking-capable get a thinking budget."""
     timeouts: Timeouts = field(default_factory=Timeouts)
+    client_headers: Mapping[str, str] = field(default_factory=dict)
+    """Headers from the client's request that a passthrough forwards (session, turn,
+    originator); translating adapters ignore them."""
 
     def __repr__(self) -> str:
         # The key must never reach a log line or a traceback through a repr.
