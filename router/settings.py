@@ -458,7 +458,7 @@ def _parse(data: Any, source: Path | None) -> Settings:
     for where, raw in entries:
         label = entry_label(where, raw)
         entry = canonical_model_entry(raw, label)
-        model = _validated(ModelConfig, entry, label)
+        model = _validated(ModelConfig, entry, f"{label}: ")
         if model.slug in labels:
             raise _Problem(f'{labels[model.slug]} and {where} both have slug "{model.slug}"')
         labels[model.slug] = where
@@ -468,10 +468,10 @@ def _parse(data: Any, source: Path | None) -> Settings:
     if data.get("router") is not None:
         section = canonical_section(data["router"], "router")
         _default_candidate_images(section, by_slug)
-        router = _validated(RouterConfig, section, "router")
+        router = _validated(RouterConfig, section, "router.")
     server = ServerConfig()
     if data.get("server") is not None:
-        server = _validated(ServerConfig, canonical_section(data["server"], "server"), "server")
+        server = _validated(ServerConfig, canonical_section(data["server"], "server"), "server.")
     return _validated(
         Settings, {"models": models, "router": router, "server": server, "source": source}, ""
     )
@@ -494,15 +494,16 @@ def _default_candidate_images(section: dict[str, Any], models: Mapping[str, Mode
             candidate["supports_images"] = models[slug].supports_images
 
 
-def _validated(cls: type[_M], data: Any, where: str) -> _M:
+def _validated(cls: type[_M], data: Any, prefix: str) -> _M:
+    # `prefix` leads to the field: "models[2] (slug "x"): " for an entry, "router." for a block.
     try:
         return cls.model_validate(data)
     except ValidationError as error:
-        raise _Problem(_describe(error, where, data)) from None
+        raise _Problem(_describe(error, prefix, data)) from None
 
 
-def _describe(error: ValidationError, where: str, data: Any) -> str:
-    """The first error as `where: field: message`. Built from locations and pydantic's
+def _describe(error: ValidationError, prefix: str, data: Any) -> str:
+    """The first error as `<prefix>field: message`. Built from locations and pydantic's
     messages only: the input value (possibly a key) is never included."""
     first = error.errors(include_input=False, include_url=False)[0]
     field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
@@ -511,8 +512,8 @@ def _describe(error: ValidationError, where: str, data: Any) -> str:
     if first["type"] == "missing":
         message = _missing_hint(field, data)
     more = error.error_count() - 1
-    parts = [part for part in (where, field, message) if part]
-    return ": ".join(parts) + (f" (and {more} more)" if more else "")
+    where = f"{prefix}{field}: " if field else (f"{prefix.rstrip(' .:')}: " if prefix else "")
+    return where + message + (f" (and {more} more)" if more else "")
 
 
 def _missing_hint(field: str, data: Any) -> str:
