@@ -1,0 +1,172 @@
+"""The Anthropic Messages adapter: Claude and every Anthropic-compatible endpoint.
+
+Translation lives in `anthropic_request` (Responses request -> Messages body) and
+`anthropic_stream` (Messages events -> Responses events); this module only sends the
+request and drives the stream through the shared HTTP layer, so that errors before the
+first byte are raised as `UpstreamError` and everything after it ends the event stream.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import httpx
+
+from adapters.anthropic_request import responses_to_messages
+from adapters.anthropic_stream import MessagesStreamTranslator, message_to_response
+from adapters.base import EventBatch, Target, UpstreamError
+from adapters.http import open_stream, post_json, stream_failure
+from adapters.sse import SSEDecoder, SSEEvent
+from adapters.thinking import origin_of
+from adapters.tools import ToolMap
+
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+def messages_url(base_url: str) -> str:
+    """The Messages endpoint for a base URL given with or without its `/v1`.
+
+    `https://api.anthropic.com/v1` and `https://api.anthropic.com` both give
+    `https://api.anthropic.com/v1/messages`; `https://api.deepseek.com/anthropic` gives
+    `https://api.deepseek.com/anthropic/v1/messages`. A URL that already ends in
+    `/messages` is used as is.
+    """
+    base = base_url.rstrip("/")
+    if base.endswith("/messages"):
+        return base
+    if base.endswith("/v1"):
+        return f"{base}/messages"
+    return f"{base}/v1/messages"
+
+
+def request_headers(target: Target, *, stream: bool) -> dict[str, str]:
+    headers = {
+        "anthropic-version": ANTHROPIC_VERSION,
+        "content-type": "application/json",
+        "accept": "text/event-stream" if stream else "application/json",
+    }
+    if target.api_key:
+        headers["x-api-key"] = target.api_key
+    # Configured headers come last so a deployment can override any of the above
+    # (an endpoint that wants `Authorization: Bearer`, a beta flag, another version).
+    headers.update(target.extra_headers)
+    return headers
+
+
+def response_model(request: Mapping[str, Any], target: Target) -> str:
+    """The model name reported to the client: what it asked for, else the target slug."""
+    model = request.get("model")
+    return model if isinstance(model, str) and model else target.slug
+
+
+class AnthropicMessagesAdapter:
+    """`Adapter` for `target.kind == "anthropic"`; borrows the application's client."""
+
+    kind = "anthropic"
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
+        body = responses_to_messages(request, target, stream=True)
+        upstream = _upstream_name(target)
+        response = await open_stream(
+            self._client,
+            messages_url(target.base_url),
+            body,
+            request_headers(target, stream=True),
+            target,
+            upstream=upstream,
+        )
+        translator = MessagesStreamTranslator(
+            response_model(request, target),
+            ToolMap.from_request(request),
+            origin=origin_of(target.base_url),
+        )
+        return _events(response, translator, upstream)
+
+    async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
+        body = responses_to_messages(request, target, stream=False)
+        upstream = _upstream_name(target)
+        answer = await post_json(
+            self._client,
+            messages_url(target.base_url),
+            body,
+            request_headers(target, stream=False),
+            target,
+            upstream=upstream,
+        )
+        result = message_to_response(
+            answer,
+            response_model(request, target),
+            ToolMap.from_request(request),
+            origin=origin_of(target.base_url),
+        )
+        error = result.get("error")
+        if result.get("status") == "failed" and isinstance(error, Mapping):
+            code = str(error.get("code") or "server_error")
+            status = 400 if code == "context_length_exceeded" else 502
+            raise UpstreamError(
+                status,
+                code,
+                str(error.get("message") or f"{upstream} failed"),
+                fallback_ok=code != "context_length_exceeded",
+            )
+        return result
+
+
+def _upstream_name(target: Target) -> str:
+    return f"{target.slug} (anthropic)"
+
+
+async def _events(
+    response: httpx.Response, translator: MessagesStreamTranslator, upstream: str
+) -> AsyncIterator[EventBatch]:
+    decoder = SSEDecoder()
+    try:
+        yield translator.start()
+        try:
+            async for chunk in response.aiter_raw():
+                batch = _translate(decoder.feed(chunk), translator)
+                if batch:
+                    yield batch
+                if translator.done:
+                    return
+            tail = _translate(decoder.close(), translator)
+        except httpx.HTTPError as exc:
+            code, message = stream_failure(exc, upstream)
+            yield translator.fail(code, message)
+            return
+        last = tail + translator.finish()
+        if last:
+            yield last
+    finally:
+        # Also runs when the consumer closes the iterator early: the connection goes
+        # back to the pool (or is dropped) instead of lingering until garbage collection.
+        await response.aclose()
+
+
+def _translate(events: list[SSEEvent], translator: MessagesStreamTranslator) -> EventBatch:
+    batch: EventBatch = []
+    for event in events:
+        if translator.done:
+            break
+        batch.extend(_feed_one(event, translator))
+    return batch
+
+
+def _feed_one(event: SSEEvent, translator: MessagesStreamTranslator) -> EventBatch:
+    try:
+        data = _decode(event.data)
+    except ValueError:
+        return translator.fail("server_error", "Anthropic stream sent data that is not JSON")
+    return translator.feed(event.event, data)
+
+
+def _decode(raw: str) -> dict[str, Any]:
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    return value
