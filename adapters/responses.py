@@ -35,11 +35,19 @@ def empty_usage() -> dict[str, Any]:
 
 
 def make_usage(
-    input_tokens: int, cached_tokens: int, output_tokens: int, reasoning_tokens: int
+    input_tokens: int,
+    cached_tokens: int,
+    output_tokens: int,
+    reasoning_tokens: int,
+    cache_write_tokens: int = 0,
 ) -> dict[str, Any]:
+    # `cache_write_tokens` is required by the openai SDK's `ResponseUsage`; Codex ignores it.
     return {
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": cached_tokens},
+        "input_tokens_details": {
+            "cached_tokens": cached_tokens,
+            "cache_write_tokens": cache_write_tokens,
+        },
         "output_tokens": output_tokens,
         "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
         "total_tokens": input_tokens + output_tokens,
