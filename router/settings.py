@@ -78,6 +78,7 @@ DEFAULT_CONTEXT_WINDOW = 128_000
 """What we assume for a model whose `max_context_limit` is not configured."""
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _M = TypeVar("_M", bound=BaseModel)
 _FROZEN = ConfigDict(strict=True, frozen=True, extra="ignore")
 
@@ -173,6 +174,12 @@ class ModelConfig(BaseModel):
             entry["provider"] = provider = provider.strip().lower()
             if entry.get("base_url") is None and provider in DEFAULT_BASE_URLS:
                 entry["base_url"] = DEFAULT_BASE_URLS[provider]
+            base_url = entry.get("base_url")
+            if provider == "ollama" and isinstance(base_url, str):
+                # Ollama serves the OpenAI-compatible API under /v1; people often paste
+                # the bare server address.
+                base_url = base_url.strip().rstrip("/")
+                entry["base_url"] = base_url if base_url.endswith("/v1") else base_url + "/v1"
         name = entry.get("model")
         if isinstance(name, str):
             entry.setdefault("display_name", name)
@@ -196,6 +203,16 @@ class ModelConfig(BaseModel):
             raise ValueError("must start with http:// or https://")
         return url
 
+    @field_validator("api_key_env")
+    @classmethod
+    def _variable_name(cls, name: str | None) -> str | None:
+        # A key pasted here by mistake would otherwise be echoed as "<key> is not set".
+        if name is not None and not _VARIABLE_NAME.match(name):
+            raise ValueError(
+                "must be the name of an environment variable (put a key itself in api_key)"
+            )
+        return name
+
     @field_validator("slug")
     @classmethod
     def _usable_slug(cls, slug: str) -> str:
@@ -204,14 +221,6 @@ class ModelConfig(BaseModel):
         if any(ch.isspace() or not ch.isprintable() for ch in slug):
             raise ValueError("must not contain spaces or control characters")
         return slug
-
-    @model_validator(mode="after")
-    def _ollama_speaks_v1(self) -> ModelConfig:
-        # Ollama serves the OpenAI-compatible API under /v1; people often paste the bare
-        # server address. Frozen, so the one fix-up goes through object.__setattr__.
-        if self.provider == "ollama" and not self.base_url.endswith("/v1"):
-            object.__setattr__(self, "base_url", self.base_url + "/v1")
-        return self
 
     @property
     def kind(self) -> Kind:
@@ -308,9 +317,6 @@ class ModelConfig(BaseModel):
             ),
         )
 
-    def __str__(self) -> str:
-        return self.__repr__()
-
 
 class Candidate(BaseModel):
     """A model the Auto router may pick, with what the classifier is told about it."""
@@ -361,7 +367,7 @@ class ServerConfig(BaseModel):
 class Settings(BaseModel):
     """Everything one settings file says, checked for consistency across blocks."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True)
 
     models: list[ModelConfig]
     router: RouterConfig | None = None

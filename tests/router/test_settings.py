@@ -392,6 +392,15 @@ class TestErrors:
             assert CANARY not in message
             assert "models[" in message
 
+    def test_a_key_pasted_as_api_key_env_is_rejected_without_echo(self) -> None:
+        message = error_of(
+            {"models": [{"model": "m", "provider": "openai", "api_key_env": CANARY}]}
+        )
+        assert message == (
+            '/cfg/settings.json: models[0] (slug "m"): api_key_env: must be the name of an '
+            "environment variable (put a key itself in api_key)"
+        )
+
     def test_same_field_spelt_twice_differently(self) -> None:
         message = error_of(
             {
