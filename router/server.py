@@ -26,7 +26,9 @@ from router.dispatch import Dispatcher, OpenStream, RoutePlan, UnknownModel
 from router.hosts import allowed_hosts, host_allowlist_middleware
 from router.ledger import cost_usd, usage_counts
 from router.logs import RoutingLog, get_logger
+from router.picker import register_picker
 from router.settings import SettingsStore
+from router.snapshots import snapshot_request
 from router.sse import encode_batch, encode_event
 from router.upstreams import Upstreams
 
@@ -186,6 +188,7 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
     request_id = uuid.uuid4().hex[:16]
     body = await read_json(request)
+    snapshot_request(state.store.current(), request_id, request.headers, body)
     _validate(body)
     plan = await _plan(state, body, request, request_id)
     if not body.get("stream"):
@@ -429,6 +432,7 @@ def create_app(
     app.router.add_post("/v1/responses/compact", handle_compact)
     app.router.add_get("/v1/models", handle_models)
     app.router.add_get("/health", handle_health)
+    register_picker(app, store.current)
 
     async def on_startup(_: web.Application) -> None:
         warm_up()

@@ -362,6 +362,8 @@ class ServerConfig(BaseModel):
     """Host header values accepted besides the loopback names (DNS-rebinding guard)."""
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     """Codex sends images as base64 and whole histories, so bodies get large."""
+    snapshots: bool = False
+    """Store sanitized request snapshots for `autorouter logs` (see router/snapshots.py)."""
 
 
 class Settings(BaseModel):
