@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from adapters.base import Event
-from adapters.errors import is_context_overflow, scrub
+from adapters.errors import scrub, stream_error_code
 from adapters.responses import ResponseStreamBuilder, collect_response, make_usage
 from adapters.thinking import encode_blocks
 from adapters.tools import ToolMap, custom_input_from_arguments
@@ -50,16 +50,6 @@ _USAGE_KEYS = (
     "cache_creation_input_tokens",
     "output_tokens",
 )
-
-
-def stream_error_code(error_type: str | None, message: str) -> str:
-    """The `response.failed` code for an Anthropic `error` event received mid-stream."""
-    if error_type == "rate_limit_error":
-        return "rate_limit_exceeded"
-    if error_type == "invalid_request_error" and is_context_overflow(message):
-        return "context_length_exceeded"
-    # overloaded_error, api_error and anything new: transient from Codex's point of view.
-    return "server_error"
 
 
 class _Block:
@@ -170,12 +160,14 @@ class MessagesStreamTranslator:
         return out
 
     def _error(self, data: Mapping[str, Any]) -> list[Event]:
+        # overloaded_error and api_error are retried (server_error), rate_limit_error as
+        # rate_limit_exceeded; a prompt too long or an empty balance end the turn.
         error = data.get("error")
         error_type = error.get("type") if isinstance(error, Mapping) else None
         message = error.get("message") if isinstance(error, Mapping) else None
         text = message if isinstance(message, str) else "unknown error"
         label = error_type if isinstance(error_type, str) else "error"
-        code = stream_error_code(label, text)
+        code = stream_error_code(error if isinstance(error, Mapping) else label)
         return self.fail(code, scrub(f"Anthropic stream error ({label}): {text}"))
 
     def _update_usage(self, usage: Any) -> None:

@@ -33,6 +33,8 @@ _CONTEXT_MARKERS = (
 )
 _QUOTA_MARKERS = ("insufficient_quota", "quota", "billing", "credit balance", "usage_limit_reached")
 
+_ANTHROPIC_NO_CREDIT = "credit balance is too low"
+
 MAX_MESSAGE_CHARS = 2000
 
 
@@ -118,12 +120,18 @@ def http_error(
         )
     if status in (402, 403) and any(marker in lowered for marker in _QUOTA_MARKERS):
         return UpstreamError(status, "insufficient_quota", text, fallback_ok=True)
+    if status == 400 and _ANTHROPIC_NO_CREDIT in lowered:
+        # Anthropic reports an empty prepaid balance as a 400 invalid_request_error.
+        return UpstreamError(status, "insufficient_quota", text, fallback_ok=True)
     if status in (400, 413, 422) and is_context_overflow(lowered):
         return UpstreamError(400, "context_length_exceeded", text)
     if status >= 500 or status == 408:
         return UpstreamError(
             status, "server_error", text, retry_after=retry_after, fallback_ok=True
         )
+    if "overloaded_error" in fields:
+        # Anthropic's overload (normally HTTP 529) is transient whatever status carries it.
+        return UpstreamError(529, "server_error", text, retry_after=retry_after, fallback_ok=True)
     if status in (401, 403):
         return UpstreamError(
             status,
