@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adapters.base import EventBatch, Target, UpstreamError
+from adapters.codex import forwardable_headers
 from router.auto.router import AutoRouter
 from router.auto.types import RouteDecision
+from router.credentials import Credentials
 from router.logs import get_logger
 from router.settings import ModelConfig, Settings, SettingsStore
 from router.task import TaskKey, task_key
@@ -42,6 +44,8 @@ class RoutePlan:
     task: TaskKey | None = None
     decision: RouteDecision | None = None
     reason: str | None = None
+    client_headers: dict[str, str] = field(default_factory=dict)
+    """The client's session, turn and originator headers, for passthrough targets."""
 
 
 @dataclass(slots=True)
@@ -66,6 +70,7 @@ class Dispatcher:
         self._environ = environ if environ is not None else os.environ
         self._auto: AutoRouter | None = None
         self._auto_settings: Settings | None = None
+        self.credentials = Credentials(self._environ)
 
     @property
     def settings(self) -> Settings:
@@ -89,14 +94,14 @@ class Dispatcher:
     async def call_model(self, slug: str, body: dict[str, Any]) -> dict[str, Any]:
         """One non-streaming Responses request to a configured model (the classifier
         and compaction use it)."""
-        model = self.settings.model(slug)
+        model = self.credentials.model(self.settings, slug)
         if model is None:
             raise UpstreamError(
                 500, "server_error", f"model {slug!r} is not configured", error_type="server_error"
             )
         target = self.target(model)
         adapter = self._adapter(target)
-        return await adapter.complete(body, target)
+        return await self.credentials.complete(adapter, body, target, model)
 
     def _adapter(self, target: Target) -> Any:
         try:
@@ -119,10 +124,12 @@ class Dispatcher:
             else:
                 decision = await auto.decide(key, body)
             slugs = [decision.chosen, *auto.fallbacks(decision)]
-            return RoutePlan(requested, slugs, key, decision, decision.reason)
-        if settings.model(requested) is None:
+            return RoutePlan(
+                requested, slugs, key, decision, decision.reason, forwardable_headers(headers)
+            )
+        if self.credentials.model(settings, requested) is None:
             raise UnknownModel(requested, settings.slugs())
-        return RoutePlan(requested, [requested])
+        return RoutePlan(requested, [requested], client_headers=forwardable_headers(headers))
 
     async def open_stream(self, plan: RoutePlan, body: Mapping[str, Any]) -> OpenStream:
         """Open the first model in the plan that answers; raise the last error if none."""
@@ -144,17 +151,17 @@ class Dispatcher:
         last_error: UpstreamError | None = None
         failures: list[dict[str, Any]] = []
         for attempt, slug in enumerate(plan.slugs):
-            model = settings.model(slug)
+            model = self.credentials.model(settings, slug)
             if model is None:
                 continue
-            target = self.target(model)
+            target = replace(self.target(model), client_headers=plan.client_headers)
             reason = plan.reason if attempt == 0 else "fallback"
             try:
                 adapter = self._adapter(target)
                 if streaming:
-                    events = await adapter.stream(body, target)
+                    events = await self.credentials.stream(adapter, body, target, model)
                 else:
-                    response = await adapter.complete(body, target)
+                    response = await self.credentials.complete(adapter, body, target, model)
             except UpstreamError as exc:
                 last_error = _with_key_hint(exc, model, self._environ)
                 failures.append({"slug": slug, "status": exc.status, "code": exc.code})

@@ -14,12 +14,14 @@ import httpx
 from adapters.anthropic import AnthropicMessagesAdapter
 from adapters.base import Adapter, Target
 from adapters.chat import ChatCompletionsAdapter
+from adapters.codex import CodexPassthroughAdapter
 
 AdapterFactory = Callable[[httpx.AsyncClient], Adapter]
 
 ADAPTERS: dict[str, AdapterFactory] = {
     "chat": ChatCompletionsAdapter,
     "anthropic": AnthropicMessagesAdapter,
+    "codex": CodexPassthroughAdapter,
 }
 
 POOL_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30)

@@ -1,0 +1,335 @@
+"""Passthrough to the ChatGPT Codex backend (`kind = "codex"`).
+
+The backend speaks the Responses API that Codex itself sends, so the body goes out as
+Codex wrote it, with two changes: `model` becomes the backend's model name, and reasoning
+items the backend cannot verify are dropped. Those are items another provider produced
+(our own replay envelopes such as Anthropic's `anthropic.v1:...` carry a `<name>.v<N>:`
+prefix) and items with no encrypted content at all, which carry nothing to replay. The
+answer's events come back untouched except for the model name inside `response.*`
+objects, which becomes the slug Codex asked for.
+
+The credential is resolved by the router: `target.api_key` is the access token and
+`target.extra_headers` carries `chatgpt-account-id`. Codex's own session, turn and
+originator headers are forwarded from `target.client_headers`.
+
+A refusal before the first byte is a `CodexUpstreamError`, which also says whether the
+account is out of quota and until when, so the router can move to the next account.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import structlog
+
+from adapters.base import EventBatch, Target, UpstreamError
+from adapters.codex_limits import RateLimits, is_quota_answer, parse_rate_limits, quota_reset
+from adapters.errors import connect_error, http_error, scrub, stream_error_code, timeout_error
+from adapters.http import encode_body, iter_body, join_url, request_timeout, stream_failure
+from adapters.responses import TERMINAL_EVENTS, new_id, response_object
+from adapters.sse import SSEDecoder
+
+log = structlog.get_logger(__name__)
+
+UPSTREAM = "the ChatGPT Codex backend"
+MAX_ERROR_BODY_BYTES = 64 * 1024
+
+FORWARDED_HEADERS = frozenset(
+    {
+        "session-id",
+        "session_id",
+        "thread-id",
+        "x-codex-turn-metadata",
+        "x-codex-window-id",
+        "x-codex-turn-state",
+        "x-codex-beta-features",
+        "originator",
+        "user-agent",
+        "x-client-request-id",
+        "x-openai-subagent",
+        "x-codex-parent-thread-id",
+    }
+)
+"""Codex's own headers that the backend uses for sessions, turns and attribution."""
+
+_FOREIGN_ENVELOPE = re.compile(r"^[a-z][a-z0-9_-]*\.v\d+:")
+
+
+def forwardable_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The client's headers a passthrough may forward, names lowercased."""
+    return {
+        name.lower(): value for name, value in headers.items() if name.lower() in FORWARDED_HEADERS
+    }
+
+
+def _replayable(item: Any) -> bool:
+    if not isinstance(item, Mapping) or item.get("type") != "reasoning":
+        return True
+    content = item.get("encrypted_content")
+    return isinstance(content, str) and bool(content) and not _FOREIGN_ENVELOPE.match(content)
+
+
+def backend_body(request: Mapping[str, Any], target: Target) -> dict[str, Any]:
+    """The request as the backend gets it: Codex's body, our model name, no foreign reasoning."""
+    body = dict(request)
+    body["model"] = target.model
+    items = body.get("input")
+    if isinstance(items, list):
+        body["input"] = [item for item in items if _replayable(item)]
+    return body
+
+
+def backend_headers(target: Target, *, accept: str = "text/event-stream") -> dict[str, str]:
+    headers = forwardable_headers(target.client_headers)
+    headers["content-type"] = "application/json"
+    headers["accept"] = accept
+    if target.api_key:
+        headers["authorization"] = f"Bearer {target.api_key}"
+    headers.update(target.extra_headers)
+    return headers
+
+
+class CodexUpstreamError(UpstreamError):
+    """A refusal from the backend, with what it means for the account that sent it."""
+
+    quota_reset: float | None = None
+    """Epoch seconds when the account may be used again, for a quota or rate-limit answer."""
+
+
+@dataclass(slots=True)
+class CodexAnswer:
+    """A successful answer: its events and the usage windows its headers reported."""
+
+    events: AsyncIterator[EventBatch]
+    limits: RateLimits | None
+    headers: Mapping[str, str]
+
+
+def _requested_model(request: Mapping[str, Any], target: Target) -> str:
+    model = request.get("model")
+    return model if isinstance(model, str) and model else target.slug
+
+
+class CodexPassthroughAdapter:
+    """`Adapter` for `kind = "codex"` targets; borrows the application's HTTP client."""
+
+    kind = "codex"
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
+        return (await self.open(request, target)).events
+
+    async def open(self, request: Mapping[str, Any], target: Target) -> CodexAnswer:
+        """Like `stream`, but also returns the usage windows the backend reported."""
+        body = backend_body(request, target)
+        response = await self._send(join_url(target.base_url, "responses"), body, target)
+        limits = parse_rate_limits(response.headers, time.time())
+        events = _events(response, _requested_model(request, target), target)
+        return CodexAnswer(events, limits, response.headers)
+
+    async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
+        """The backend only streams; the stream is read to its end and folded up."""
+        body = {**request, "stream": True}
+        body.setdefault("store", False)
+        answer = await self.open(body, target)
+        return await collect(answer.events)
+
+    async def compact(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
+        """`POST {base}/responses/compact`, the older compaction endpoint, as is."""
+        body = {**request, "model": target.model}
+        response = await self._send(
+            join_url(target.base_url, "responses/compact"),
+            body,
+            target,
+            accept="application/json",
+        )
+        try:
+            raw = await response.aread()
+        except httpx.HTTPError as exc:
+            code, message = stream_failure(exc, UPSTREAM)
+            raise UpstreamError(502, code, message, fallback_ok=True) from None
+        finally:
+            await response.aclose()
+        try:
+            decoded = json.loads(raw)
+        except ValueError:
+            decoded = None
+        if not isinstance(decoded, dict):
+            raise UpstreamError(
+                502,
+                "server_error",
+                f"{UPSTREAM} answered compaction with unexpected data",
+                fallback_ok=True,
+            )
+        return decoded
+
+    async def _send(
+        self,
+        url: str,
+        body: Mapping[str, Any],
+        target: Target,
+        *,
+        accept: str = "text/event-stream",
+    ) -> httpx.Response:
+        request = self._client.build_request(
+            "POST",
+            url,
+            content=encode_body(body),
+            headers=backend_headers(target, accept=accept),
+            timeout=request_timeout(target),
+        )
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            connecting = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            raise timeout_error(UPSTREAM, "connect" if connecting else "first byte") from None
+        except httpx.HTTPError as exc:
+            detail = scrub(str(exc) or type(exc).__name__, [target.api_key])
+            raise connect_error(UPSTREAM, detail) from None
+        if response.status_code >= 400:
+            raw = await _read_error(response)
+            raise _refusal(response.status_code, raw, response.headers, target)
+        timeouts = request.extensions.get("timeout")
+        if isinstance(timeouts, dict):
+            # From the first body byte on, a read waits at most the idle timeout.
+            timeouts["read"] = target.timeouts.idle
+        return response
+
+
+async def _read_error(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_raw():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= MAX_ERROR_BODY_BYTES:
+                break
+    except httpx.HTTPError:
+        pass
+    finally:
+        await response.aclose()
+    return b"".join(chunks)
+
+
+def _refusal(status: int, raw: bytes, headers: Mapping[str, str], target: Target) -> UpstreamError:
+    base = http_error(status, raw, headers, upstream=UPSTREAM, secrets=[target.api_key])
+    error = CodexUpstreamError(
+        base.status,
+        base.code,
+        base.message,
+        retry_after=base.retry_after,
+        fallback_ok=base.fallback_ok,
+        error_type=base.error_type,
+    )
+    if is_quota_answer(status, raw):
+        error.quota_reset = quota_reset(raw, headers, time.time())
+    return error
+
+
+def _rewrite_model(event: dict[str, Any], model: str) -> dict[str, Any]:
+    response = event.get("response")
+    if isinstance(response, dict) and "model" in response:
+        event["response"] = {**response, "model": model}
+    return event
+
+
+def _failed(model: str, code: str, message: str) -> dict[str, Any]:
+    return {
+        "type": "response.failed",
+        "response": response_object(
+            new_id("resp"), model, "failed", error={"code": code, "message": message}
+        ),
+    }
+
+
+async def _events(
+    response: httpx.Response, model: str, target: Target
+) -> AsyncIterator[EventBatch]:
+    decoder = SSEDecoder()
+    body = iter_body(response)
+    finished = False
+    try:
+        async for raw in body:
+            batch, finished = _decode(decoder.feed(raw), model)
+            if batch:
+                yield batch
+            if finished:
+                return
+        batch, finished = _decode(decoder.close(), model)
+        if batch:
+            yield batch
+        if not finished:
+            yield [_failed(model, "server_error", f"{UPSTREAM} closed the stream before it ended")]
+    except (httpx.HTTPError, httpx.StreamError) as exc:
+        code, message = stream_failure(exc, UPSTREAM)
+        log.warning("upstream_stream_failed", target=target.slug, code=code, reason=message)
+        yield [_failed(model, code, message)]
+    finally:
+        await body.aclose()
+
+
+def _decode(frames: list[Any], model: str) -> tuple[EventBatch, bool]:
+    """The events of some SSE frames, and whether the terminal one was among them."""
+    batch: EventBatch = []
+    for frame in frames:
+        if not frame.data or frame.data == "[DONE]":
+            continue
+        try:
+            event = json.loads(frame.data)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):
+            batch.append(
+                _failed(model, "server_error", f"{UPSTREAM} sent an event that is not JSON")
+            )
+            return batch, True
+        if "type" not in event and frame.event:
+            event["type"] = frame.event
+        if not isinstance(event.get("type"), str):
+            continue
+        batch.append(_rewrite_model(event, model))
+        if event["type"] in TERMINAL_EVENTS:
+            return batch, True
+    return batch, False
+
+
+async def collect(events: AsyncIterator[EventBatch]) -> dict[str, Any]:
+    """A finished stream as one `response` object; a failed one as `UpstreamError`.
+
+    The backend's `response.completed` may list no output (Codex ignores that list), so
+    the output is rebuilt from the `response.output_item.done` events.
+    """
+    items: list[dict[str, Any]] = []
+    terminal: dict[str, Any] | None = None
+    try:
+        async for batch in events:
+            for event in batch:
+                if event.get("type") == "response.output_item.done":
+                    items.append(event.get("item") or {})
+                elif event.get("type") in TERMINAL_EVENTS:
+                    terminal = event
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+    assert terminal is not None  # `_events` always ends with a terminal event
+    response = dict(terminal.get("response") or {})
+    if terminal["type"] == "response.failed":
+        error = response.get("error") or {}
+        message = error.get("message") if isinstance(error, Mapping) else None
+        raise UpstreamError(
+            502,
+            stream_error_code(error),
+            f"{UPSTREAM} failed: {message or 'no message'}",
+            fallback_ok=True,
+        )
+    if not response.get("output"):
+        response["output"] = items
+    return response
