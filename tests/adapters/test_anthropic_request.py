@@ -516,7 +516,7 @@ def _claude_turn_with_tool_call() -> tuple[list[dict[str, Any]], list[dict[str, 
         "claude", ToolMap.from_request({"tools": TOOLS}), origin=origin_of(CLAUDE.base_url)
     )
     events = translator.start()
-    feed = [
+    feed: list[dict[str, Any]] = [
         {"type": "message_start", "message": {"usage": {"input_tokens": 10, "output_tokens": 1}}},
         {
             "type": "content_block_start",

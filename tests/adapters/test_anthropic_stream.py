@@ -459,7 +459,7 @@ def test_unknown_events_and_blocks_are_ignored() -> None:
 
 
 def test_message_to_response_translates_like_the_stream() -> None:
-    body = {
+    body: dict[str, Any] = {
         "id": "msg_01",
         "type": "message",
         "role": "assistant",
@@ -504,7 +504,7 @@ def test_message_to_response_max_tokens_is_incomplete() -> None:
 
 # -- property: any valid Anthropic stream gives a well-formed Responses stream ------------
 
-_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
 
 
 def _chunks(text: str, cuts: list[int]) -> list[str]:
