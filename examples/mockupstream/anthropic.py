@@ -22,6 +22,7 @@ from examples.mockupstream.replies import (
     as_calls,
     split_arguments,
     split_text,
+    text_frames,
 )
 
 
@@ -137,8 +138,12 @@ def _block_frames(index: int, block: dict[str, Any], content: Content) -> list[b
         deltas.append({"type": "signature_delta", "signature": block["signature"]})
     elif kind == "text":
         opening = {"type": "text", "text": ""}
-        pieces = content.pieces if isinstance(content, Text) else split_text(block["text"], None)
-        deltas = [{"type": "text_delta", "text": piece} for piece in pieces]
+        # A Text reply's deltas come pre-encoded (below); only ToolCalls text is split here.
+        deltas = (
+            []
+            if isinstance(content, Text)
+            else [{"type": "text_delta", "text": p} for p in split_text(block["text"], None)]
+        )
     else:
         opening = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
         deltas = [
@@ -151,12 +156,21 @@ def _block_frames(index: int, block: dict[str, Any], content: Content) -> list[b
             {"type": "content_block_start", "index": index, "content_block": opening},
         )
     ]
-    frames.extend(
-        _frame("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
-        for d in deltas
-    )
+    frames.extend(_delta_frame(index, d) for d in deltas)
+    if kind == "text" and isinstance(content, Text):
+        frames.extend(
+            text_frames(
+                content, lambda text: _delta_frame(index, {"type": "text_delta", "text": text})
+            )
+        )
     frames.append(_frame("content_block_stop", {"type": "content_block_stop", "index": index}))
     return frames
+
+
+def _delta_frame(index: int, delta: dict[str, Any]) -> bytes:
+    return _frame(
+        "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+    )
 
 
 def render_json(content: Content, model: str, usage: Usage) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from examples.mockupstream.replies import (
     reasoning_of,
     split_arguments,
     split_text,
+    text_frames,
 )
 
 DONE_FRAME = b"data: [DONE]\n\n"
@@ -66,7 +67,7 @@ def render_stream(content: Content, model: str, usage: Usage, include_usage: boo
     calls = as_calls(content)
     if calls is None:
         assert isinstance(content, Text)
-        frames.extend(chunk({"content": piece}) for piece in content.pieces)
+        frames.extend(text_frames(content, lambda piece: chunk({"content": piece})))
         finish_reason = "stop"
     else:
         if calls.text:

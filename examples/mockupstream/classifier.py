@@ -64,23 +64,30 @@ TEXT_ONLY_CARD = re.compile(r"text[- ]only|no images|cannot see images", re.IGNO
 # A card line: `A: ...`, `A) ...`, `A. ...`, `[A] ...`, `"A": ...`, `Model A: ...`, `- A: ...`.
 _CARD_LINE = re.compile(
     r"""^\s*(?:[-*]\s*)?(?:
-        \[(?P<bracket>[A-Z])\]
-      | \(?(?P<paren>[A-Z])\)
-      | "(?P<quoted>[A-Z])"\s*:
-      | (?i:model|candidate|option)\s+(?P<named>[A-Z])\b\s*[:.\-)]?
-      | (?P<plain>[A-Z])\s*[:.]
+        \[(?P<bracket>[A-Z]{1,2})\]
+      | \(?(?P<paren>[A-Z]{1,2})\)
+      | "(?P<quoted>[A-Z]{1,2})"\s*:
+      | (?i:model|candidate|option|assistant)\s+(?P<named>[A-Z]{1,2})\b\s*[:.\-)]?
+      | (?P<plain>[A-Z]{1,2})\s*[:.]
     )\s*(?P<rest>.*)$""",
     re.VERBOSE,
 )
 _LABEL_GROUPS = ("bracket", "paren", "quoted", "named", "plain")
 # An inline JSON map from labels to card text: {"A": "cheap and fast", "B": "..."}.
-_JSON_CARD = re.compile(r'"(?P<label>[A-Z])"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"')
-_TASK_TAG = re.compile(r"<task>(?P<task>.*?)</task>", re.IGNORECASE | re.DOTALL)
+_JSON_CARD = re.compile(r'"(?P<label>[A-Z]{1,2})"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"')
+# The router's own format is `Task:\n<<<\n...\n>>>`; greedy, so a `>>>` inside the task
+# (a Python prompt, say) does not end it early.
+_DELIMITED_TASK = re.compile(
+    r"^[ \t]*(?:#+\s*)?task\s*:?\s*<<<\n?(?P<task>.*)\n>>>[ \t]*$|<task>(?P<tagged>.*?)</task>",
+    re.IGNORECASE | re.DOTALL | re.MULTILINE,
+)
 _TASK_HEADER = re.compile(
     r"^\s*(?:#+\s*)?(?:the\s+)?(?:user\s+)?(?:task|request)(?:\s*:\s*(?P<rest>.*)|\s*)$",
     re.IGNORECASE,
 )
-_SECTION_HEADER = re.compile(r"^\s*(?:#+\s+\S|<\w+>|(?:candidates?|models?|cards?)\s*:)", re.I)
+_SECTION_HEADER = re.compile(
+    r"^\s*(?:#+\s+\S|<\w+>|(?:candidates?|models?|cards?|assistants?)\s*:)", re.I
+)
 
 
 def classifier_handler(body: dict[str, Any]) -> Reply:
@@ -94,10 +101,12 @@ def classifier_handler(body: dict[str, Any]) -> Reply:
 
 def read_prompt(body: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """The task text and the cards by label, from a chat, Anthropic or Responses body."""
-    segments = list(_text_segments(body))
+    segments = _text_segments(body)
     everything = "\n\n".join(text for _, text in segments)
-    cards = _line_cards(everything) or _json_cards(everything)
-    task = _tagged_task(everything)
+    task, rest = _delimited_task(everything)
+    if task is None:
+        task = _headed_task(rest)
+    cards = _line_cards(rest) or _json_cards(rest)
     if task is None:
         user_text = "\n\n".join(text for role, text in segments if role == "user")
         task = _strip_cards(user_text or everything)
@@ -203,10 +212,17 @@ def _json_cards(text: str) -> dict[str, str]:
     return cards if len(cards) >= 2 else {}
 
 
-def _tagged_task(text: str) -> str | None:
-    tagged = _TASK_TAG.search(text)
-    if tagged is not None:
-        return tagged.group("task")
+def _delimited_task(text: str) -> tuple[str | None, str]:
+    """A task fenced by `<<<`/`>>>` or `<task>` tags, and the text without it."""
+    match = _DELIMITED_TASK.search(text)
+    if match is None:
+        return None, text
+    task = match.group("task") if match.group("task") is not None else match.group("tagged")
+    return task, text[: match.start()] + text[match.end() :]
+
+
+def _headed_task(text: str) -> str | None:
+    """The lines after a `Task:` header, up to the cards or the next section."""
     lines = text.splitlines()
     for index, line in enumerate(lines):
         header = _TASK_HEADER.match(line)

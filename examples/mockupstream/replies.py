@@ -55,6 +55,11 @@ class Text:
         """The text deltas, computed once so a reply reused by a benchmark is split once."""
         return split_text(self.text, self.chunks)
 
+    @cached_property
+    def encoded_pieces(self) -> tuple[bytes, ...]:
+        """The deltas as JSON string literals, so a frame is bytes glued around them."""
+        return tuple(json.dumps(piece).encode() for piece in self.pieces)
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -178,6 +183,28 @@ def as_calls(content: Content) -> ToolCalls | None:
     if isinstance(content, ToolCalls):
         return content
     return None
+
+
+_HOLE = "\x00hole\x00"
+_HOLE_JSON = json.dumps(_HOLE).encode()
+
+
+def frame_template(render: Callable[[str], bytes]) -> tuple[bytes, bytes]:
+    """The bytes before and after one string value in a rendered frame.
+
+    `render` builds a frame around the given string; the frame is rendered once with a
+    marker and split there, so each delta costs a concatenation instead of a JSON dump.
+    """
+    before, found, after = render(_HOLE).partition(_HOLE_JSON)
+    assert found, "the frame must contain the value as a JSON string"
+    return before, after
+
+
+def text_frames(content: Content, render: Callable[[str], bytes]) -> list[bytes]:
+    """The text delta frames of a `Text` reply, from its cached encoded pieces."""
+    assert isinstance(content, Text)
+    before, after = frame_template(render)
+    return [before + piece + after for piece in content.encoded_pieces]
 
 
 def split_text(text: str, chunks: int | None) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from examples.mockupstream.replies import (
     ToolCall,
     Usage,
     as_calls,
+    frame_template,
     reasoning_of,
     split_arguments,
     split_text,
@@ -155,6 +156,23 @@ class _Stream:
             b"event: " + event_type.encode() + b"\ndata: " + json.dumps(payload).encode() + b"\n\n"
         )
 
+    def emit_text_deltas(self, where: dict[str, Any], content: Text) -> None:
+        """`response.output_text.delta` frames glued around the reply's encoded pieces."""
+        kind = "response.output_text.delta"
+
+        def render(hole: str) -> bytes:
+            payload = {"type": kind, **where, "content_index": 0, "delta": hole}
+            return b"event: " + kind.encode() + b"\ndata: " + json.dumps(payload).encode()
+
+        before, after = frame_template(render)
+        # The sequence number is the one field that changes, so it goes last, in place
+        # of the template's closing brace.
+        closing = after.removesuffix(b"}")
+        for piece in content.encoded_pieces:
+            tail = b', "sequence_number": %d}\n\n' % self._seq
+            self.frames.append(before + piece + closing + tail)
+            self._seq += 1
+
 
 def render_stream(content: Content, model: str, usage: Usage) -> list[bytes]:
     """Every SSE frame of a streamed response, encoded once up front."""
@@ -186,9 +204,11 @@ def _emit_item(stream: _Stream, index: int, item: dict[str, Any], content: Conte
         )
         empty_part = {"type": "output_text", "text": "", "annotations": []}
         stream.emit("response.content_part.added", **where, content_index=0, part=empty_part)
-        pieces = content.pieces if isinstance(content, Text) else split_text(text, None)
-        for piece in pieces:
-            stream.emit("response.output_text.delta", **where, content_index=0, delta=piece)
+        if isinstance(content, Text):
+            stream.emit_text_deltas(where, content)
+        else:
+            for piece in split_text(text, None):
+                stream.emit("response.output_text.delta", **where, content_index=0, delta=piece)
         stream.emit("response.output_text.done", **where, content_index=0, text=text)
         stream.emit("response.content_part.done", **where, content_index=0, part=item["content"][0])
     elif kind == "reasoning":

@@ -44,7 +44,7 @@ _PAUSE_SLICE = 0.05
 
 @dataclass(frozen=True)
 class Recorded:
-    """One request as the mock received it."""
+    """One request as the mock received it; header names are lower-cased."""
 
     path: str
     model: str
@@ -176,11 +176,8 @@ class MockUpstream:
     async def start(self) -> None:
         self._runner = web.AppRunner(self.make_app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._requested_port)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        self._port = server.sockets[0].getsockname()[1]
+        await web.TCPSite(self._runner, self.host, self._requested_port).start()
+        self._port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -242,7 +239,7 @@ class MockUpstream:
             Recorded(
                 path=request.path,
                 model=model,
-                headers=dict(request.headers),
+                headers={name.lower(): value for name, value in request.headers.items()},
                 body=body,
                 at=time.time(),
             )
