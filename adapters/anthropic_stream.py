@@ -21,7 +21,8 @@ The stream ends with exactly one terminal event, at `message_stop`: `completed`,
 
 Usage: Anthropic counts cache reads and cache writes apart from `input_tokens`; the
 Responses `input_tokens` is their sum (what the prompt really was, which drives Codex's
-auto-compaction) and `cached_tokens` is the cache reads.
+auto-compaction), `cached_tokens` is the cache reads and `cache_write_tokens` the cache
+writes.
 """
 
 from __future__ import annotations
@@ -181,8 +182,10 @@ class MessagesStreamTranslator:
     def _usage_object(self) -> dict[str, Any]:
         u = self._usage
         cache_read = u["cache_read_input_tokens"]
-        total_input = u["input_tokens"] + cache_read + u["cache_creation_input_tokens"]
-        return make_usage(total_input, cache_read, u["output_tokens"], 0)
+        cache_write = u["cache_creation_input_tokens"]
+        total_input = u["input_tokens"] + cache_read + cache_write
+        # Anthropic does not count thinking tokens apart from the answer.
+        return make_usage(total_input, cache_read, u["output_tokens"], 0, cache_write)
 
     # -- content blocks -----------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from adapters.anthropic import (
 from adapters.base import Target, UpstreamError
 from adapters.responses import TERMINAL_EVENTS
 from adapters.thinking import decode_blocks, origin_of
+from examples.mockupstream import MockUpstream
+from examples.mockupstream.replies import Text, ToolCall, ToolCalls
 
 KEY = "sk-ant-api03-secretsecretsecret"
 TOOLS = [
@@ -520,3 +522,58 @@ async def test_closing_the_iterator_early_releases_the_connection() -> None:
         assert first[0]["type"] == "response.created"
         await events.aclose()  # type: ignore[attr-defined]
     assert stream.closed
+
+
+# -- the project's shared mock upstream -----------------------------------------------------
+
+
+async def test_tool_round_trip_with_the_shared_mock_upstream(
+    mock_upstream: MockUpstream, adapter: AnthropicMessagesAdapter
+) -> None:
+    patch = "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch\n"
+    mock_upstream.script(
+        "claude-mock",
+        ToolCalls(
+            [ToolCall("exec_command", {"cmd": "ls"}), ToolCall("apply_patch", {"input": patch})],
+            reasoning="plan the change",
+        ),
+        Text("done"),
+    )
+    target = Target(
+        slug="claude-mock",
+        kind="anthropic",
+        model="claude-mock",
+        base_url=f"{mock_upstream.root_url}/v1",
+        supports_thinking=True,
+    )
+    request = {**REQUEST, "input": "change it"}
+    first = [e async for batch in await adapter.stream(request, target) for e in batch]
+    reasoning, shell, edit = done_items(first)
+    assert (shell["type"], edit["type"], edit["input"]) == (
+        "function_call",
+        "custom_tool_call",
+        patch,
+    )
+
+    history = [
+        {"role": "user", "content": "change it"},
+        reasoning,
+        shell,
+        edit,
+        {"type": "function_call_output", "call_id": shell["call_id"], "output": "a.txt"},
+        {"type": "custom_tool_call_output", "call_id": edit["call_id"], "output": "Success."},
+    ]
+    second = [
+        e
+        async for batch in await adapter.stream({**request, "input": history}, target)
+        for e in batch
+    ]
+    assert done_items(second)[0]["content"][0]["text"] == "done"
+    sent = mock_upstream.requests_for("claude-mock")[-1].body
+    assert [b["type"] for b in sent["messages"][1]["content"]] == [
+        "thinking",
+        "tool_use",
+        "tool_use",
+    ]
+    assert [b["type"] for b in sent["messages"][2]["content"]] == ["tool_result", "tool_result"]
+    assert sent["thinking"]["type"] == "enabled"

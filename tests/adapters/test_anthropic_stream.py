@@ -333,7 +333,7 @@ def test_usage_counts_cache_reads_and_writes_as_input() -> None:
     )
     usage = terminal(events)["response"]["usage"]
     assert usage["input_tokens"] == 3 + 9000 + 250
-    assert usage["input_tokens_details"]["cached_tokens"] == 9000
+    assert usage["input_tokens_details"] == {"cached_tokens": 9000, "cache_write_tokens": 250}
     assert usage["output_tokens"] == 42
     assert usage["total_tokens"] == 3 + 9000 + 250 + 42
 
