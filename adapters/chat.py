@@ -10,7 +10,7 @@ whatever happens to the upstream.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -67,7 +67,7 @@ class ChatCompletionsAdapter:
         translator = ChatStreamTranslator(
             _model_name(request, target), ToolMap.from_request(request), secrets=[target.api_key]
         )
-        return _events(response, translator, target)
+        return EventStream(_events(response, translator, target), response)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         answer = await post_json(
@@ -84,6 +84,32 @@ class ChatCompletionsAdapter:
             ToolMap.from_request(request),
             secrets=[target.api_key],
         )
+
+
+class EventStream:
+    """The event batches of one upstream answer.
+
+    `aclose()` releases the upstream response even when iteration never started: an
+    async generator that was never entered runs no `finally` when it is closed.
+    """
+
+    __slots__ = ("_events", "_response")
+
+    def __init__(self, events: AsyncGenerator[EventBatch, None], response: httpx.Response) -> None:
+        self._events = events
+        self._response = response
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> EventBatch:
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        try:
+            await self._events.aclose()
+        finally:
+            await self._response.aclose()
 
 
 class _Reader:
@@ -123,7 +149,7 @@ class _Reader:
 
 async def _events(
     response: httpx.Response, translator: ChatStreamTranslator, target: Target
-) -> AsyncIterator[EventBatch]:
+) -> AsyncGenerator[EventBatch, None]:
     decoder = SSEDecoder()
     reader = _Reader(translator)
     body = iter_body(response)

@@ -340,6 +340,15 @@ async def test_closing_the_iterator_early_closes_the_upstream_connection(
     await asyncio.wait_for(upstream.disconnected.wait(), 5)
 
 
+async def test_closing_a_stream_that_was_never_iterated_closes_the_upstream(
+    upstream: Upstream, client: httpx.AsyncClient
+) -> None:
+    upstream.handler = streaming(sse(delta(content="first")), hold=True)(upstream)
+    events = await ChatCompletionsAdapter(client).stream(REQUEST, target_for(upstream))
+    await events.aclose()  # type: ignore[attr-defined]
+    await asyncio.wait_for(upstream.disconnected.wait(), 5)
+
+
 async def test_cancelling_the_consumer_closes_the_upstream_connection(
     upstream: Upstream, client: httpx.AsyncClient
 ) -> None:

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.base import UpstreamError
+from adapters.base import Target, UpstreamError
+from adapters.chat_request import responses_to_chat
 from adapters.chat_stream import ChatStreamTranslator, chat_completion_to_response
 from adapters.responses import TERMINAL_EVENTS
 from adapters.tools import ToolMap
@@ -611,3 +612,33 @@ def test_completion_error_message_is_scrubbed() -> None:
     with pytest.raises(UpstreamError) as caught:
         chat_completion_to_response(body, "m", TOOLS)
     assert "sk-secretsecretsecret" not in str(caught.value)
+
+
+# -- round trip: what the stream emits comes back as the next request's input ---------------
+
+
+def test_custom_and_namespaced_calls_round_trip_to_the_same_upstream_calls() -> None:
+    upstream_calls = [
+        {"id": "c1", "name": "apply_patch", "arguments": json.dumps({"input": PATCH})},
+        {"id": "c2", "name": "multi_agent_v1__spawn_agent", "arguments": '{"task":"t"}'},
+    ]
+    events = translate(
+        [fragment(i, c["id"], c["name"], c["arguments"]) for i, c in enumerate(upstream_calls)]
+    )
+    items = done_items(events)
+    outputs = [
+        {"type": "custom_tool_call_output", "call_id": "c1", "output": "Success."},
+        {"type": "function_call_output", "call_id": "c2", "output": "spawned"},
+    ]
+    target = Target(slug="t", kind="chat", model="m", base_url="http://127.0.0.1:1/v1")
+    request = {"model": "codex-auto", "input": [*items, *outputs]}
+    messages = responses_to_chat(request, target, stream=True)["messages"]
+    replayed = [
+        {"id": c["id"], "name": c["function"]["name"], "arguments": c["function"]["arguments"]}
+        for c in messages[0]["tool_calls"]
+    ]
+    assert replayed == [
+        {**upstream_calls[0], "arguments": json.dumps({"input": PATCH}, ensure_ascii=False)},
+        upstream_calls[1],
+    ]
+    assert [m["role"] for m in messages[1:]] == ["tool", "tool"]
