@@ -170,6 +170,12 @@ async def classify(
         raise ClassifierError(
             f"upstream error {exc.status} {exc.code}", elapsed_ms=elapsed()
         ) from None
+    except Exception as exc:
+        # Anything else (a missing key variable, a transport bug) must not fail the
+        # user's request either. Only the type is kept: messages may quote config.
+        raise ClassifierError(
+            f"classifier call failed ({type(exc).__name__})", elapsed_ms=elapsed()
+        ) from None
     used = usage_tokens(response)
     try:
         by_label = parse_scores(response_text(response), labelled.keys())

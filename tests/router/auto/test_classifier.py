@@ -136,6 +136,13 @@ async def test_an_upstream_error_is_a_classifier_error_without_its_message() -> 
     assert str(caught.value) == "upstream error 500 server_error"
 
 
+async def test_any_other_failure_is_a_classifier_error_naming_only_its_type() -> None:
+    call = ScriptedClassifier(error=RuntimeError("OPENAI_API_KEY=sk-secret is wrong"))
+    with pytest.raises(ClassifierError) as caught:
+        await classify(call, "judge", user_body(), carded(), prompt_tokens=500, timeout=5)
+    assert str(caught.value) == "classifier call failed (RuntimeError)"
+
+
 async def test_an_unparseable_answer_keeps_the_tokens_it_cost() -> None:
     call = ScriptedClassifier(text="I cannot help with that.")
     with pytest.raises(ClassifierError) as caught:
