@@ -51,7 +51,11 @@ def request_headers(target: Target, *, stream: bool) -> dict[str, str]:
         headers["x-api-key"] = target.api_key
     # Configured headers come last so a deployment can override any of the above
     # (an endpoint that wants `Authorization: Bearer`, a beta flag, another version).
-    headers.update(target.extra_headers)
+    # Names are case-insensitive: an override must replace, not duplicate, a header.
+    for name, value in target.extra_headers.items():
+        for existing in [key for key in headers if key.lower() == name.lower()]:
+            del headers[existing]
+        headers[name] = value
     return headers
 
 

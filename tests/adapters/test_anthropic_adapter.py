@@ -239,12 +239,13 @@ def test_headers_carry_the_key_and_version_and_extra_headers_win() -> None:
         model="m",
         base_url="http://x",
         api_key=KEY,
-        extra_headers={"anthropic-version": "2099-01-01", "anthropic-beta": "x"},
+        extra_headers={"Anthropic-Version": "2099-01-01", "anthropic-beta": "x"},
     )
     headers = request_headers(target, stream=True)
     assert headers["x-api-key"] == KEY
     assert headers["accept"] == "text/event-stream"
-    assert headers["anthropic-version"] == "2099-01-01"
+    assert headers["Anthropic-Version"] == "2099-01-01"
+    assert "anthropic-version" not in headers
     assert headers["anthropic-beta"] == "x"
     keyless = Target(slug="k", kind="anthropic", model="m", base_url="http://x")
     assert "x-api-key" not in request_headers(keyless, stream=False)
