@@ -518,6 +518,10 @@ def test_classifier_prefers_image_capable_cards_for_image_tasks() -> None:
     assert scores["coder"] < 0.5
 
 
+def test_classifier_scores_a_lone_eligible_card() -> None:
+    assert classify("What is wrong in this screenshot?", STRONG) == {"big": 0.99}
+
+
 def test_classifier_reads_other_prompt_layouts() -> None:
     body = {
         "model": "mock-classifier",

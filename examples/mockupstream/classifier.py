@@ -104,9 +104,12 @@ def read_prompt(body: dict[str, Any]) -> tuple[str, dict[str, str]]:
     segments = _text_segments(body)
     everything = "\n\n".join(text for _, text in segments)
     task, rest = _delimited_task(everything)
+    # With the task fenced off, what remains is instructions and cards, so a lone label
+    # line is a one-candidate list (only the image model was eligible, say), not prose.
+    least = 1 if task is not None else 2
     if task is None:
         task = _headed_task(rest)
-    cards = _line_cards(rest) or _json_cards(rest)
+    cards = _line_cards(rest, least) or _json_cards(rest, least)
     if task is None:
         user_text = "\n\n".join(text for role, text in segments if role == "user")
         task = _strip_cards(user_text or everything)
@@ -185,7 +188,7 @@ def _card_label(line: str) -> tuple[str, str] | None:
     return label.upper(), match.group("rest")
 
 
-def _line_cards(text: str) -> dict[str, str]:
+def _line_cards(text: str, least: int) -> dict[str, str]:
     """Cards written one per label line, continuing until a blank line or the next label."""
     cards: dict[str, list[str]] = {}
     current: list[str] | None = None
@@ -199,17 +202,16 @@ def _line_cards(text: str) -> dict[str, str]:
             current.append(line.strip())
         else:
             current = None
-    # A single match is more likely a stray "I: ..." in prose than a candidate list.
-    if len(cards) < 2:
+    if len(cards) < least:
         return {}
     return {label: " ".join(lines).strip() for label, lines in cards.items()}
 
 
-def _json_cards(text: str) -> dict[str, str]:
+def _json_cards(text: str, least: int) -> dict[str, str]:
     cards: dict[str, str] = {}
     for match in _JSON_CARD.finditer(text):
         cards.setdefault(match.group("label").upper(), json.loads(f'"{match.group("text")}"'))
-    return cards if len(cards) >= 2 else {}
+    return cards if len(cards) >= least else {}
 
 
 def _delimited_task(text: str) -> tuple[str | None, str]:
