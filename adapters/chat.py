@@ -62,7 +62,7 @@ class ChatCompletionsAdapter:
             body,
             chat_headers(target, stream=True),
             target,
-            upstream=UPSTREAM,
+            upstream=target.slug,
         )
         translator = ChatStreamTranslator(
             _model_name(request, target), ToolMap.from_request(request), secrets=[target.api_key]
@@ -76,7 +76,7 @@ class ChatCompletionsAdapter:
             responses_to_chat(request, target, stream=False),
             chat_headers(target, stream=False),
             target,
-            upstream=UPSTREAM,
+            upstream=target.slug,
         )
         return chat_completion_to_response(
             answer,
@@ -171,7 +171,7 @@ async def _events(
         if finish:
             yield finish
     except (httpx.HTTPError, httpx.StreamError) as exc:
-        code, message = stream_failure(exc, UPSTREAM)
+        code, message = stream_failure(exc, target.slug)
         failed = translator.fail(code, message)
         if failed:
             log.warning("upstream_stream_failed", target=target.slug, code=code, reason=message)

@@ -285,6 +285,9 @@ class _Messages:
             elif part.get("type") == "input_file":
                 name = part.get("filename") or part.get("file_id") or "file"
                 parts.append({"type": "text", "text": f"(attached file {name} not sent)"})
+            else:
+                # Audio and other parts chat compatibles cannot take: say so, don't hide it.
+                parts.append({"type": "text", "text": f"({part.get('type')} content not sent)"})
         if has_image:
             self.messages.append({"role": "user", "content": parts})
         else:

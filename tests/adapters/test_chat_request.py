@@ -421,3 +421,12 @@ def test_max_tokens_from_request_then_target_and_sampling_passed() -> None:
     assert (out["max_tokens"], out["temperature"], out["top_p"]) == (100, 0.2, 1)
     assert out["stream"] is False and "stream_options" not in out
     assert "max_tokens" not in chat({"model": "m", "input": "x"})
+
+
+def test_unsupported_user_parts_are_named_not_hidden() -> None:
+    content = [
+        {"type": "input_text", "text": "listen"},
+        {"type": "input_audio", "input_audio": {"data": "AAA", "format": "wav"}},
+    ]
+    out = messages({"type": "message", "role": "user", "content": content})
+    assert out == [{"role": "user", "content": "listen\n\n(input_audio content not sent)"}]
