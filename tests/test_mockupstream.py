@@ -439,6 +439,23 @@ async def test_a_client_leaving_mid_stream_is_counted_as_a_disconnect(
     assert mock_upstream.streams_completed == 0
 
 
+async def test_stop_does_not_wait_for_a_stalled_stream() -> None:
+    mock = MockUpstream()
+    await mock.start()
+    mock.script("m", Stall(Text("a b"), after_events=1, seconds=60))
+    async with httpx.AsyncClient() as client:
+        request = asyncio.ensure_future(
+            client.post(f"{mock.base_url}/chat/completions", json={"model": "m", "stream": True})
+        )
+        while not mock.open_streams:
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        await mock.stop()
+        assert time.monotonic() - started < 5
+        with pytest.raises(httpx.HTTPError):
+            await request
+
+
 # -- recording --------------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ from examples.mockupstream.replies import (
 )
 from examples.mockupstream.script import Script
 
+_SHUTDOWN_TIMEOUT = 1.0
 _PAUSE_SLICE = 0.05
 """Long pauses are sliced so a client that leaves during a stall is noticed promptly."""
 
@@ -174,7 +175,10 @@ class MockUpstream:
         return app
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.make_app(), access_log=None)
+        # A mock owes nobody a graceful drain: a stalled stream must not hold up stop().
+        self._runner = web.AppRunner(
+            self.make_app(), access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT
+        )
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self._requested_port).start()
         self._port = int(self._runner.addresses[0][1])

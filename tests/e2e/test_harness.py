@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
-from examples.mockupstream import MockUpstream, Text, ToolCall
+from examples.mockupstream import MockUpstream, Stall, Text, ToolCall
 from tests.e2e.codex import CodexRun, run_codex_exec, write_minimal_catalog
 
 pytestmark = pytest.mark.e2e
@@ -73,3 +74,31 @@ async def test_resume_continues_the_same_session_with_a_new_turn(
     turn1, turn2 = mock_upstream.requests_for(MODEL)
     assert turn1.headers["session-id"] == turn2.headers["session-id"]
     assert turn1.body["client_metadata"]["turn_id"] != turn2.body["client_metadata"]["turn_id"]
+
+
+async def test_a_run_that_hangs_is_terminated_at_the_timeout(
+    mock_upstream: MockUpstream, codex_bin: Path, tmp_path: Path
+) -> None:
+    mock_upstream.script(MODEL, Stall(Text("never finished"), after_events=2, seconds=120))
+    catalog = write_minimal_catalog(tmp_path / "catalog.json", [MODEL])
+
+    run = await run_codex_exec(
+        codex_bin,
+        mock_upstream.base_url,
+        "hang",
+        model=MODEL,
+        workdir=tmp_path / "work",
+        codex_home=tmp_path / "codex-home",
+        catalog_path=catalog,
+        timeout=5,
+    )
+
+    assert run.timed_out
+    assert run.returncode != 0
+    # The native binary went away with the wrapper, so the stalled stream was released.
+    for _ in range(100):
+        if mock_upstream.disconnects:
+            break
+        await asyncio.sleep(0.05)
+    assert mock_upstream.disconnects == 1
+    assert mock_upstream.open_streams == 0
