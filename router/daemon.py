@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from aiohttp import web
 
 from router.logs import configure_logging, get_logger, routing_log_path
 from router.paths import state_dir
-from router.server import create_app
 from router.settings import SettingsStore
 
 log = get_logger("autorouter.daemon")
@@ -68,6 +66,12 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 async def _serve(options: ServeOptions, store: SettingsStore) -> None:
+    # The server stack is imported here, not at the top: commands such as `status` and
+    # `list` stay quick.
+    from aiohttp import web
+
+    from router.server import create_app
+
     app = create_app(
         store,
         bind_host=options.host,
@@ -134,7 +138,17 @@ def read_pid() -> int | None:
         return None
     except PermissionError:
         return pid
-    return pid
+    return None if _is_zombie(pid) else pid
+
+
+def _is_zombie(pid: int) -> bool:
+    """A daemon that exited but was not reaped yet (its parent, the `start` command, is
+    gone) still answers signal 0; it is not running."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
 def health(host: str, port: int, timeout: float = 1.0) -> dict[str, object] | None:
