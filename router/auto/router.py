@@ -173,6 +173,12 @@ class AutoRouter:
         eligible = [row for row in rows if row.eligible]
         if not eligible:
             raise NoEligibleCandidate(no_eligible_reason(rows))
+        if len(eligible) == 1:
+            # Nothing to choose between (an image task with one image-capable
+            # candidate, say): asking the classifier would only cost time and tokens.
+            return self._decision(
+                task, rows, choose_without_scores(rows, eligible[0].slug), "only_eligible"
+            )
         try:
             scores = await classify(
                 self._call_model,

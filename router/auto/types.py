@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Reason = Literal[
-    "cache_hit", "scored", "below_threshold", "classifier_failed", "fallback", "compaction"
+    "cache_hit",
+    "scored",
+    "below_threshold",
+    "classifier_failed",
+    "fallback",
+    "compaction",
+    "only_eligible",
 ]
 
 

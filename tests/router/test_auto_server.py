@@ -149,3 +149,31 @@ async def test_models_list_auto_first(proxy: RunningProxy) -> None:
         models = (await http.get(f"{proxy.base_url}/models")).json()["data"]
     assert models[0]["id"] == "codex-auto"
     assert models[0]["display_name"] == "Auto (smart routing)"
+
+
+async def test_a_single_eligible_candidate_is_chosen_without_asking_the_classifier(
+    mock_upstream: MockUpstream,
+    proxy_factory: ProxyFactory,  # noqa: F811
+) -> None:
+    mock_upstream.on("mock-classifier", classifier_handler)
+    proxy = await proxy_factory(
+        {
+            "models": [
+                chat_model("text-only", mock_upstream.base_url, no_image_support=True),
+                chat_model("vision", mock_upstream.base_url),
+                chat_model("mock-classifier", mock_upstream.base_url),
+            ],
+            "router": {
+                "classifier": "mock-classifier",
+                "candidates": [
+                    {"slug": "text-only", "cost": 0.1, "card": "Cheap text model."},
+                    {"slug": "vision", "cost": 2.0, "card": "Sees images."},
+                ],
+            },
+        }
+    )
+    response = await ask(proxy, "what is in this screenshot?", task_headers(), image=True)
+    assert response.headers["x-autorouter-model"] == "vision"
+    assert response.headers["x-autorouter-reason"] == "only_eligible"
+    assert mock_upstream.requests_for("mock-classifier") == []
+    assert mock_upstream.requests_for("text-only") == []
