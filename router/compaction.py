@@ -29,7 +29,7 @@ SUMMARY_PREFIX = (
 def _as_items(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, str):
         return [_user_text(value)]
-    return [item for item in value or [] if isinstance(item, Mapping)]
+    return [dict(item) for item in value or [] if isinstance(item, Mapping)]
 
 
 def _user_text(text: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -28,7 +28,7 @@ _PROCESSORS: list[Any] = [
 ]
 
 
-def configure_logging(stream: IO[str] | None = None) -> None:
+def configure_logging(stream: TextIO | None = None) -> None:
     """Send the service log as JSON lines to `stream` (stderr by default)."""
     structlog.configure(
         processors=_PROCESSORS,

@@ -31,3 +31,5 @@ def codex_bin() -> Path:
 # ---------------------------------------------------------------------------------------
 # The proxy fixture (owned by the lead; see tests/proxy.py). Add it below this line.
 # ---------------------------------------------------------------------------------------
+
+from tests.proxy import proxy_factory  # noqa: E402, F401  (re-exported as a fixture)

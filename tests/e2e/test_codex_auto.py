@@ -13,7 +13,7 @@ from examples.mockupstream import MockUpstream, Text, ToolCall, classifier_handl
 from router.catalog import codex_overrides, write_catalog
 from router.settings import load_settings
 from tests.e2e.codex import run_codex_exec
-from tests.proxy import ProxyFactory, RunningProxy, chat_model, proxy_factory  # noqa: F401
+from tests.proxy import ProxyFactory, RunningProxy, chat_model
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ def agent(body: dict[str, Any]) -> Any:
 
 
 @pytest.fixture
-async def proxy(mock_upstream: MockUpstream, proxy_factory: ProxyFactory) -> RunningProxy:  # noqa: F811
+async def proxy(mock_upstream: MockUpstream, proxy_factory: ProxyFactory) -> RunningProxy:
     mock_upstream.on("mock-classifier", classifier_handler)
     mock_upstream.on("*", agent)
     return await proxy_factory(

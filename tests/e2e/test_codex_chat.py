@@ -10,13 +10,13 @@ from examples.mockupstream import MockUpstream, Text, ToolCall, ToolCalls
 from router.catalog import write_catalog
 from router.settings import load_settings
 from tests.e2e.codex import CodexRun, run_codex_exec
-from tests.proxy import ProxyFactory, RunningProxy, chat_model, proxy_factory  # noqa: F401
+from tests.proxy import ProxyFactory, RunningProxy, chat_model
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-async def proxy(mock_upstream: MockUpstream, proxy_factory: ProxyFactory) -> RunningProxy:  # noqa: F811
+async def proxy(mock_upstream: MockUpstream, proxy_factory: ProxyFactory) -> RunningProxy:
     return await proxy_factory({"models": [chat_model("chat-a", mock_upstream.base_url)]})
 
 

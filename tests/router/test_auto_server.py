@@ -10,13 +10,13 @@ import httpx
 import pytest
 
 from examples.mockupstream import HttpError, MockUpstream, Text, classifier_handler
-from tests.proxy import ProxyFactory, RunningProxy, chat_model, proxy_factory  # noqa: F401
+from tests.proxy import ProxyFactory, RunningProxy, chat_model
 
 PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 
 
 @pytest.fixture
-async def proxy(mock_upstream: MockUpstream, proxy_factory: ProxyFactory) -> RunningProxy:  # noqa: F811
+async def proxy(mock_upstream: MockUpstream, proxy_factory: ProxyFactory) -> RunningProxy:
     mock_upstream.on("mock-classifier", classifier_handler)
     return await proxy_factory(
         {
@@ -153,7 +153,7 @@ async def test_models_list_auto_first(proxy: RunningProxy) -> None:
 
 async def test_a_single_eligible_candidate_is_chosen_without_asking_the_classifier(
     mock_upstream: MockUpstream,
-    proxy_factory: ProxyFactory,  # noqa: F811
+    proxy_factory: ProxyFactory,
 ) -> None:
     mock_upstream.on("mock-classifier", classifier_handler)
     proxy = await proxy_factory(

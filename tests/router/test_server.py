@@ -24,7 +24,7 @@ from examples.mockupstream import (
     ToolCalls,
     Usage,
 )
-from tests.proxy import ProxyFactory, RunningProxy, chat_model, proxy_factory  # noqa: F401
+from tests.proxy import ProxyFactory, RunningProxy, chat_model
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codex"
 PATCH = "*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch\n"
@@ -42,7 +42,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def proxy(mock_upstream: MockUpstream, proxy_factory: ProxyFactory) -> RunningProxy:  # noqa: F811
+async def proxy(mock_upstream: MockUpstream, proxy_factory: ProxyFactory) -> RunningProxy:
     return await proxy_factory(
         {
             "models": [
@@ -254,7 +254,7 @@ async def test_client_disconnect_cancels_the_upstream_request(
 
 async def test_idle_upstream_times_out_with_a_retryable_failure(
     mock_upstream: MockUpstream,
-    proxy_factory: ProxyFactory,  # noqa: F811
+    proxy_factory: ProxyFactory,
 ) -> None:
     proxy = await proxy_factory(
         {"models": [chat_model("stally", mock_upstream.base_url, idle_timeout=0.3)]}
@@ -298,7 +298,7 @@ async def test_foreign_host_header_is_403_before_anything_runs(
 
 async def test_body_over_the_limit_is_413(
     mock_upstream: MockUpstream, proxy_factory: ProxyFactory
-) -> None:  # noqa: F811
+) -> None:
     proxy = await proxy_factory(
         {
             "models": [chat_model("chat-a", mock_upstream.base_url)],
