@@ -17,6 +17,7 @@ from typing import Any
 
 import tomlkit
 
+from router.codex_service import CodexService
 from router.settings import DEFAULT_CONTEXT_WINDOW, RouterConfig, Settings
 
 __all__ = [
@@ -82,7 +83,11 @@ def build_catalog(settings: Settings) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
     if settings.router is not None and settings.router.enabled:
         entries.append(_auto_entry(settings.router, settings))
-    for model in settings.models:
+    # Codex passthrough models are listed only while a ChatGPT credential exists.
+    codex = CodexService(os.environ)
+    has_codex = codex.available()
+    models = [m for m in settings.models if m.kind != "codex" or has_codex]
+    for model in models + codex.catalog_models():
         entries.append(
             _entry(
                 slug=model.slug,

@@ -10,19 +10,24 @@ Two ways to reach a Codex model:
   decides whether the account may use it.
 
 The list comes from the backend's `{base}/models?client_version=0.169.0`, cached for ten
-minutes. `$CODEX_MODELS` (comma-separated) pins it without asking. When discovery fails
-the static `FALLBACK_MODELS` stand in (and discovery is retried after a minute), so the
-catalog is never empty just because the backend was briefly unreachable.
+minutes, and the last list found is kept in the state dir's `codex-models.json` for the
+catalog, which the CLI writes without asking the backend. `$CODEX_MODELS`
+(comma-separated) pins the list without asking. When discovery fails the static
+`FALLBACK_MODELS` stand in (and discovery is retried after a minute), so the catalog is
+never empty just because the backend was briefly unreachable.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from router.codex_auth import HttpFactory
+from router.codex_auth import HttpFactory, read_json_object
 from router.logs import get_logger
+from router.paths import atomic_write
 
 log = get_logger("autorouter.codex_models")
 
@@ -32,6 +37,7 @@ CLIENT_VERSION = "0.169.0"
 FALLBACK_MODELS = ("gpt-5.5-codex", "gpt-5.5", "gpt-5.4-mini")
 CACHE_SECONDS = 600.0
 RETRY_SECONDS = 60.0
+MODELS_CACHE = "codex-models.json"
 
 Authorization = Callable[[], Awaitable[tuple[str, str | None]]]
 """Returns (access token, account id) for the discovery request."""
@@ -52,6 +58,18 @@ def pinned_models(environ: Mapping[str, str]) -> list[str] | None:
     raw = environ.get(MODELS_ENV, "")
     names = [name.strip() for name in raw.split(",") if name.strip()]
     return names or None
+
+
+def known_models(environ: Mapping[str, str], cache_path: Path) -> list[str]:
+    """The model list without asking the backend: pinned, else the last one discovered,
+    else the fallback."""
+    pinned = pinned_models(environ)
+    if pinned is not None:
+        return pinned
+    cached = (read_json_object(cache_path) or {}).get("models")
+    if isinstance(cached, list) and all(isinstance(name, str) for name in cached) and cached:
+        return list(cached)
+    return list(FALLBACK_MODELS)
 
 
 def parse_models(answer: Any) -> list[str]:
@@ -75,10 +93,12 @@ class ModelDiscovery:
         self,
         environ: Mapping[str, str],
         http: HttpFactory,
+        cache_path: Callable[[], Path],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._environ = environ
         self._http = http
+        self._cache_path = cache_path
         self._clock = clock
         self._cached: list[str] | None = None
         self._expires = 0.0
@@ -92,6 +112,10 @@ class ModelDiscovery:
         found = await self._fetch(base_url, authorization)
         if found:
             self._cached, self._expires = found, self._clock() + CACHE_SECONDS
+            try:
+                atomic_write(self._cache_path(), json.dumps({"models": found}) + "\n")
+            except OSError as exc:
+                log.warning("codex_models_not_saved", error=type(exc).__name__)
         else:
             self._cached, self._expires = list(FALLBACK_MODELS), self._clock() + RETRY_SECONDS
         return self._cached

@@ -39,7 +39,13 @@ from router.codex_auth import (
     auth_json_path,
     http_client,
 )
-from router.codex_models import ModelDiscovery, model_of_slug, passthrough_slug
+from router.codex_models import (
+    MODELS_CACHE,
+    ModelDiscovery,
+    known_models,
+    model_of_slug,
+    passthrough_slug,
+)
 from router.codex_pat import (
     ACCOUNT_ID_CACHE,
     AccountIdResolver,
@@ -107,7 +113,7 @@ class CodexService:
         self._clock = clock
         self._http = http
         self.pool = CredentialPool("usage", clock)
-        self.discovery = ModelDiscovery(environ, http)
+        self.discovery = ModelDiscovery(environ, http, lambda: state_dir() / MODELS_CACHE)
         self._store: AccountsStore | None = None
         self._resolver: AccountIdResolver | None = None
         self._credentials: dict[str, Credential] = {}
@@ -225,6 +231,14 @@ class CodexService:
         credentials = self.credentials()
         first = credentials[(self.pool.candidates() or list(credentials))[0]]
         names = await self.discovery.models(self.base_url(), first.authorization)
+        configs = [self.model_config(passthrough_slug(name)) for name in names]
+        return [config for config in configs if config is not None]
+
+    def catalog_models(self) -> list[ModelConfig]:
+        """The automatic slugs for the Codex catalog, without asking the backend."""
+        if not self.available():
+            return []
+        names = known_models(self._environ, state_dir() / MODELS_CACHE)
         configs = [self.model_config(passthrough_slug(name)) for name in names]
         return [config for config in configs if config is not None]
 

@@ -131,6 +131,17 @@ class Dispatcher:
             raise UnknownModel(requested, settings.slugs())
         return RoutePlan(requested, [requested], client_headers=forwardable_headers(headers))
 
+    async def passthrough_compact(
+        self, plan: RoutePlan, body: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """`/responses/compact` for a Codex passthrough model goes to the backend's own
+        endpoint as is; None for any other model (the proxy summarises itself)."""
+        model = self.credentials.model(self.settings, plan.slugs[0])
+        if model is None or model.kind != "codex":
+            return None
+        target = replace(self.target(model), client_headers=plan.client_headers)
+        return await self.credentials.codex.compact(self._adapter(target), body, target)
+
     async def open_stream(self, plan: RoutePlan, body: Mapping[str, Any]) -> OpenStream:
         """Open the first model in the plan that answers; raise the last error if none."""
         return await self._first_answer(plan, body, streaming=True)  # type: ignore[return-value]

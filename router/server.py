@@ -315,7 +315,12 @@ async def handle_compact(request: web.Request) -> web.StreamResponse:
         return error_response(400, "invalid request: model: field required", code="invalid_request")
     plan = await _plan(state, body, request, request_id, compaction=True)
     try:
-        slug, reason, summary = await state.dispatcher.complete(plan, summary_request(body))
+        window = await state.dispatcher.passthrough_compact(plan, body)
+        if window is None:
+            slug, reason, summary = await state.dispatcher.complete(plan, summary_request(body))
+            window = compacted_window(body, summary)
+        else:
+            slug, reason = plan.slugs[0], plan.reason
     except UpstreamError as exc:
         _log_request(
             state,
@@ -335,12 +340,10 @@ async def handle_compact(request: web.Request) -> web.StreamResponse:
         request_id,
         started,
         status="completed",
-        usage=summary.get("usage"),
+        usage=window.get("usage"),
         error=None,
     )
-    return web.json_response(
-        compacted_window(body, summary), headers=_route_headers(slug, reason, request_id)
-    )
+    return web.json_response(window, headers=_route_headers(slug, reason, request_id))
 
 
 def _log_request(
@@ -376,6 +379,9 @@ def _log_request(
 
 async def handle_models(request: web.Request) -> web.Response:
     settings = request.app[STATE].store.current()
+    # Codex passthrough models are offered only while a ChatGPT credential exists.
+    codex = request.app[STATE].dispatcher.credentials.codex
+    codex_available = codex.available()
     data: list[dict[str, Any]] = []
     if settings.router is not None and settings.auto_slug:
         data.append(
@@ -387,7 +393,8 @@ async def handle_models(request: web.Request) -> web.Response:
                 "display_name": settings.router.display_name,
             }
         )
-    for model in settings.models:
+    listed = [m for m in settings.models if m.kind != "codex" or codex_available]
+    for model in listed + await codex.listed_models():
         data.append(
             {
                 "id": model.slug,
