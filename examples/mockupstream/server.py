@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -210,7 +210,9 @@ class MockUpstream:
         ]
         return web.json_response({"object": "list", "data": data})
 
-    def _persona_handler(self, persona: _Persona) -> Callable[[web.Request], Any]:
+    def _persona_handler(
+        self, persona: _Persona
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
             raw = await request.read()
             try:
