@@ -31,7 +31,7 @@ from adapters.anthropic_transcript import (
     tool_id,
 )
 from adapters.base import Target
-from adapters.thinking import PREFIX, encode_blocks, origin_of
+from adapters.thinking import PREFIX, decode_blocks, encode_blocks, origin_of
 from adapters.tools import ToolMap
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "codex"
@@ -755,3 +755,20 @@ def test_an_answer_after_a_tool_result_is_a_new_assistant_message() -> None:
         ("assistant", ["text"]),
         ("user", ["text"]),
     ]
+
+
+def test_replay_format_round_trips_blocks_exactly() -> None:
+    block = {
+        "signature": "s/+=",
+        "type": "thinking",
+        "thinking": 'naïve ✓ "quoted"\n',
+        "extra": [1],
+    }
+    encoded = encode_blocks([block], "api.anthropic.com")
+    assert encoded is not None and encoded.startswith(PREFIX)
+    [decoded] = decode_blocks(encoded, "api.anthropic.com")
+    assert decoded == block
+    assert list(decoded) == list(block), "key order is kept"
+    assert json.dumps(decoded, ensure_ascii=False) == json.dumps(block, ensure_ascii=False)
+    assert decode_blocks(encoded, "api.deepseek.com") == []
+    assert encode_blocks([{"type": "thinking", "thinking": "x", "signature": ""}]) is None
