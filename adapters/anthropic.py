@@ -24,6 +24,13 @@ from adapters.tools import ToolMap
 
 ANTHROPIC_VERSION = "2023-06-01"
 
+_FAILED_BODY_STATUS = {
+    "context_length_exceeded": 400,
+    "rate_limit_exceeded": 429,
+    "insufficient_quota": 429,
+}
+"""The HTTP status for an error that arrived inside a 200 answer (default 502)."""
+
 
 def messages_url(base_url: str) -> str:
     """The Messages endpoint for a base URL given with or without its `/v1`.
@@ -111,9 +118,8 @@ class AnthropicMessagesAdapter:
         error = result.get("error")
         if result.get("status") == "failed" and isinstance(error, Mapping):
             code = str(error.get("code") or "server_error")
-            status = 400 if code == "context_length_exceeded" else 502
             raise UpstreamError(
-                status,
+                _FAILED_BODY_STATUS.get(code, 502),
                 code,
                 str(error.get("message") or f"{upstream} failed"),
                 fallback_ok=code != "context_length_exceeded",
@@ -132,7 +138,9 @@ async def _events(
     try:
         yield translator.start()
         try:
-            async for chunk in response.aiter_raw():
+            # aiter_bytes, not aiter_raw: a proxy in front of an Anthropic-compatible
+            # endpoint may compress the stream.
+            async for chunk in response.aiter_bytes():
                 batch = _translate(decoder.feed(chunk), translator)
                 if batch:
                     yield batch

@@ -578,3 +578,13 @@ async def test_tool_round_trip_with_the_shared_mock_upstream(
     ]
     assert [b["type"] for b in sent["messages"][2]["content"]] == ["tool_result", "tool_result"]
     assert sent["thinking"]["type"] == "enabled"
+
+
+async def test_complete_raises_for_an_error_inside_a_200_answer(
+    upstream: Upstream, adapter: AnthropicMessagesAdapter
+) -> None:
+    upstream.replies.append(Reply(body=anthropic_error("rate_limit_error", "slow down")))
+    with pytest.raises(UpstreamError) as caught:
+        await adapter.complete(REQUEST, upstream.target())
+    assert (caught.value.status, caught.value.code) == (429, "rate_limit_exceeded")
+    assert "slow down" in caught.value.message
