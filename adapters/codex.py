@@ -29,7 +29,7 @@ import httpx
 import structlog
 
 from adapters.base import EventBatch, Target, UpstreamError
-from adapters.codex_limits import RateLimits, is_quota_answer, parse_rate_limits, quota_reset
+from adapters.codex_limits import is_quota_answer, quota_resets_in
 from adapters.errors import connect_error, http_error, scrub, stream_error_code, timeout_error
 from adapters.http import encode_body, iter_body, join_url, request_timeout, stream_failure
 from adapters.responses import TERMINAL_EVENTS, new_id, response_object
@@ -98,16 +98,16 @@ def backend_headers(target: Target, *, accept: str = "text/event-stream") -> dic
 class CodexUpstreamError(UpstreamError):
     """A refusal from the backend, with what it means for the account that sent it."""
 
-    quota_reset: float | None = None
-    """Epoch seconds when the account may be used again, for a quota or rate-limit answer."""
+    quota_resets_in: float | None = None
+    """For a quota or rate-limit answer: seconds until the account may be used again."""
 
 
 @dataclass(slots=True)
 class CodexAnswer:
-    """A successful answer: its events and the usage windows its headers reported."""
+    """A successful answer: its events, and its headers (which carry the account's usage
+    windows, see `adapters.codex_limits.parse_rate_limits`)."""
 
     events: AsyncIterator[EventBatch]
-    limits: RateLimits | None
     headers: Mapping[str, str]
 
 
@@ -128,12 +128,11 @@ class CodexPassthroughAdapter:
         return (await self.open(request, target)).events
 
     async def open(self, request: Mapping[str, Any], target: Target) -> CodexAnswer:
-        """Like `stream`, but also returns the usage windows the backend reported."""
+        """Like `stream`, but also returns the answer's headers."""
         body = backend_body(request, target)
         response = await self._send(join_url(target.base_url, "responses"), body, target)
-        limits = parse_rate_limits(response.headers, time.time())
         events = _events(response, _requested_model(request, target), target)
-        return CodexAnswer(events, limits, response.headers)
+        return CodexAnswer(events, response.headers)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         """The backend only streams; the stream is read to its end and folded up."""
@@ -231,7 +230,7 @@ def _refusal(status: int, raw: bytes, headers: Mapping[str, str], target: Target
         error_type=base.error_type,
     )
     if is_quota_answer(status, raw):
-        error.quota_reset = quota_reset(raw, headers, time.time())
+        error.quota_resets_in = quota_resets_in(raw, headers, time.time())
     return error
 
 

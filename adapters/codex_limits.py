@@ -154,18 +154,22 @@ def is_quota_answer(status: int, body: bytes) -> bool:
     return any(marker in text for marker in QUOTA_MARKERS)
 
 
-def quota_reset(body: bytes, headers: Mapping[str, str], now: float) -> float:
-    """When an account refused with a quota answer can be tried again (epoch seconds)."""
+def quota_resets_in(body: bytes, headers: Mapping[str, str], now: float) -> float:
+    """In how many seconds an account refused with a quota answer can be tried again.
+
+    Relative, so the caller applies it to its own clock; `now` only turns the absolute
+    times an answer may carry into seconds.
+    """
     error = _error_object(body)
     resets_at = error.get("resets_at")
     if isinstance(resets_at, int | float) and resets_at > now:
-        return float(resets_at)
+        return float(resets_at) - now
     resets_in = error.get("resets_in_seconds")
     if isinstance(resets_in, int | float) and resets_in > 0:
-        return now + float(resets_in)
+        return float(resets_in)
     retry_after = _number(headers, "retry-after")
     if retry_after is not None and retry_after > 0:
-        return now + retry_after
+        return retry_after
     limits = parse_rate_limits(headers, now)
     until = limits.exhausted_until(now) if limits is not None else None
-    return until if until is not None and until > now else now + DEFAULT_COOLDOWN_SECONDS
+    return until - now if until is not None and until > now else DEFAULT_COOLDOWN_SECONDS

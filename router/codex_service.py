@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 from adapters.accounts import CredentialPool, Verdict, rotate
 from adapters.base import EventBatch, Target, UpstreamError
 from adapters.codex import CodexPassthroughAdapter, CodexUpstreamError, collect
-from adapters.codex_limits import RateLimits
+from adapters.codex_limits import RateLimits, parse_rate_limits
 from router.accounts_store import ACCOUNTS_FILE, AccountsStore, PoolTokens, Usage
 from router.codex_auth import (
     AuthFileTokens,
@@ -251,7 +251,7 @@ class CodexService:
 
         async def op(t: Target) -> tuple[AsyncIterator[EventBatch], RateLimits | None]:
             answer = await passthrough.open(body, t)
-            return answer.events, answer.limits
+            return answer.events, parse_rate_limits(answer.headers, self._clock())
 
         return await self._rotate(target, op)
 
@@ -262,7 +262,7 @@ class CodexService:
 
         async def op(t: Target) -> tuple[AsyncIterator[EventBatch], RateLimits | None]:
             answer = await passthrough.open({**body, "stream": True, "store": False}, t)
-            return answer.events, answer.limits
+            return answer.events, parse_rate_limits(answer.headers, self._clock())
 
         return await collect(await self._rotate(target, op))
 
@@ -315,9 +315,9 @@ class CodexService:
             return result
 
         def judge(exc: UpstreamError) -> Verdict:
-            reset = getattr(exc, "quota_reset", None)
-            if reset is not None:
-                return Verdict(rotate=True, exhausted_until=reset)
+            resets_in = getattr(exc, "quota_resets_in", None)
+            if resets_in is not None:
+                return Verdict(rotate=True, exhausted_until=self._clock() + resets_in)
             # Another account's login or token may well work where this one was refused.
             return Verdict(rotate=exc.status == 401)
 
