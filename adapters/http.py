@@ -82,7 +82,7 @@ async def _read_limited(response: httpx.Response) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
-        async for chunk in response.aiter_raw():
+        async for chunk in response.aiter_bytes():
             chunks.append(chunk)
             size += len(chunk)
             if size >= MAX_ERROR_BODY_BYTES:
@@ -93,9 +93,13 @@ async def _read_limited(response: httpx.Response) -> bytes:
 
 
 async def iter_body(response: httpx.Response) -> AsyncGenerator[bytes, None]:
-    """The raw body of a streaming response; closes it however the iteration ends."""
+    """The body of a streaming response; closes it however the iteration ends.
+
+    Decoded (`aiter_bytes`, not `aiter_raw`): a proxy in front of an upstream may
+    compress even an event stream.
+    """
     try:
-        async for chunk in response.aiter_raw():
+        async for chunk in response.aiter_bytes():
             yield chunk
     finally:
         await response.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -248,6 +249,33 @@ async def test_streams_a_tool_call_split_across_reads(
         ("function_call", "call_1", '{"cmd":"ls"}')
     ]
     assert assert_one_terminal_last(events)["type"] == "response.completed"
+
+
+async def test_a_compressed_stream_is_decoded(
+    upstream: Upstream, client: httpx.AsyncClient
+) -> None:
+    async def gzipped(request: web.Request) -> web.StreamResponse:
+        body = gzip.compress(sse(delta(content="zipped"), finish("stop"), "[DONE]"))
+        headers = {"content-type": "text/event-stream", "content-encoding": "gzip"}
+        return web.Response(body=body, headers=headers)
+
+    upstream.handler = gzipped
+    events = flat(await collect(ChatCompletionsAdapter(client), target_for(upstream)))
+    assert events[-1]["type"] == "response.completed"
+    assert events[-1]["response"]["output"][0]["content"][0]["text"] == "zipped"
+
+
+async def test_a_compressed_error_body_is_decoded(
+    upstream: Upstream, client: httpx.AsyncClient
+) -> None:
+    async def gzipped(request: web.Request) -> web.StreamResponse:
+        body = gzip.compress(json.dumps({"error": {"message": "model is loading"}}).encode())
+        headers = {"content-type": "application/json", "content-encoding": "gzip"}
+        return web.Response(body=body, status=503, headers=headers)
+
+    upstream.handler = gzipped
+    error = await upstream_error(upstream, client)
+    assert "model is loading" in error.message
 
 
 async def test_done_marker_ends_the_stream_even_if_the_upstream_keeps_it_open(
