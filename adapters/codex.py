@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,10 @@ FORWARDED_HEADERS = frozenset(
     }
 )
 """Codex's own headers that the backend uses for sessions, turns and attribution."""
+
+RELAYED_PREFIX = "x-codex-"
+"""Answer headers Codex reads itself: `x-codex-turn-state` (sent back on the turn's next
+request) and the usage windows (shown in its status line)."""
 
 _FOREIGN_ENVELOPE = re.compile(r"^[a-z][a-z0-9_-]*\.v\d+:")
 
@@ -102,6 +106,25 @@ class CodexUpstreamError(UpstreamError):
     """For a quota or rate-limit answer: seconds until the account may be used again."""
 
 
+class PassthroughEvents:
+    """The event batches of one answer, carrying the backend headers to relay to Codex."""
+
+    def __init__(
+        self, batches: AsyncGenerator[EventBatch, None], response_headers: dict[str, str]
+    ) -> None:
+        self._batches = batches
+        self.response_headers = response_headers
+
+    def __aiter__(self) -> PassthroughEvents:
+        return self
+
+    async def __anext__(self) -> EventBatch:
+        return await self._batches.__anext__()
+
+    async def aclose(self) -> None:
+        await self._batches.aclose()
+
+
 @dataclass(slots=True)
 class CodexAnswer:
     """A successful answer: its events, and its headers (which carry the account's usage
@@ -131,7 +154,14 @@ class CodexPassthroughAdapter:
         """Like `stream`, but also returns the answer's headers."""
         body = backend_body(request, target)
         response = await self._send(join_url(target.base_url, "responses"), body, target)
-        events = _events(response, _requested_model(request, target), target)
+        relayed = {
+            name: value
+            for name, value in response.headers.items()
+            if name.lower().startswith(RELAYED_PREFIX)
+        }
+        events = PassthroughEvents(
+            _events(response, _requested_model(request, target), target), relayed
+        )
         return CodexAnswer(events, response.headers)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
@@ -252,7 +282,7 @@ def _failed(model: str, code: str, message: str) -> dict[str, Any]:
 
 async def _events(
     response: httpx.Response, model: str, target: Target
-) -> AsyncIterator[EventBatch]:
+) -> AsyncGenerator[EventBatch, None]:
     decoder = SSEDecoder()
     body = iter_body(response)
     finished = False

@@ -6,6 +6,7 @@ event batches -> SSE writer. Handlers hold no routing or translation logic.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -28,6 +29,12 @@ from router.ledger import cost_usd, usage_counts
 from router.logs import RoutingLog, get_logger
 from router.picker import register_picker
 from router.settings import SettingsStore
+from router.shutdown import (
+    DEFAULT_GRACE,
+    SHUTDOWN_MESSAGE,
+    InFlight,
+    in_flight_middleware,
+)
 from router.snapshots import snapshot_request
 from router.sse import encode_batch, encode_event
 from router.upstreams import Upstreams
@@ -50,6 +57,7 @@ class AppState:
         self.routing_log = routing_log
         self.bind_host = bind_host
         self.dispatcher = Dispatcher(store, upstreams)
+        self.in_flight = InFlight()
         self._allowed_for: object = None
         self._allowed: frozenset[str] = frozenset()
 
@@ -217,12 +225,15 @@ async def _stream(
         headers={
             "Content-Type": "text/event-stream",
             "Cache-Control": "no-cache",
+            # A passthrough relays the backend's own headers (Codex's turn state, usage).
+            **getattr(opened.events, "response_headers", {}),
             **_route_headers(opened.slug, opened.reason, request_id),
         }
     )
     terminal: dict[str, Any] | None = None
     status = "completed"
     events = opened.events
+    next_seq = 0
     try:
         await response.prepare(request)
         async for batch in events:
@@ -230,28 +241,29 @@ async def _stream(
                 last = batch[-1]
                 if last["type"] in TERMINAL_EVENTS:
                     terminal = last
+                seq = last.get("sequence_number")
+                if isinstance(seq, int):
+                    next_seq = seq + 1
                 await response.write(encode_batch(batch))
     except ConnectionResetError:
         status = "client_disconnected"
+    except asyncio.CancelledError:
+        # The in-flight middleware tracks this request; only the end of the shutdown
+        # grace period is answered here, any other cancellation goes on up.
+        if not state.in_flight.ended_by_shutdown():
+            raise
+        status = "shutdown"
+        if terminal is None and response.prepared:
+            terminal = _failed_event(opened, next_seq, SHUTDOWN_MESSAGE)
+            if not await _write_last(response, terminal):
+                status = "client_disconnected"
     except Exception as exc:
         # A bug in a translator must still end the stream in a way Codex understands.
         status = "failed"
         log.exception("stream_translation_error", request_id=request_id, slug=opened.slug)
         if terminal is None:
-            failed = {
-                "type": "response.failed",
-                "sequence_number": 0,
-                "response": response_object(
-                    uuid.uuid4().hex,
-                    opened.plan.requested,
-                    "failed",
-                    error={"code": "server_error", "message": f"proxy error: {type(exc).__name__}"},
-                ),
-            }
-            terminal = failed
-            try:
-                await response.write(encode_event(failed))
-            except ConnectionResetError:
+            terminal = _failed_event(opened, next_seq, f"proxy error: {type(exc).__name__}")
+            if not await _write_last(response, terminal):
                 status = "client_disconnected"
     finally:
         await events.aclose()  # type: ignore[attr-defined]
@@ -271,9 +283,32 @@ async def _stream(
         usage=usage,
         error=error,
     )
-    if status != "client_disconnected":
+    if status != "client_disconnected" and response.prepared:
         await response.write_eof()
     return response
+
+
+def _failed_event(opened: OpenStream, sequence_number: int, message: str) -> dict[str, Any]:
+    """A `response.failed` the proxy itself ends a stream with; Codex retries its code."""
+    return {
+        "type": "response.failed",
+        "sequence_number": sequence_number,
+        "response": response_object(
+            uuid.uuid4().hex,
+            opened.plan.requested,
+            "failed",
+            error={"code": "server_error", "message": message},
+        ),
+    }
+
+
+async def _write_last(response: web.StreamResponse, event: dict[str, Any]) -> bool:
+    """Write a stream's last event; False if the client is already gone."""
+    try:
+        await response.write(encode_event(event))
+    except ConnectionResetError:
+        return False
+    return True
 
 
 async def _complete(
@@ -427,11 +462,16 @@ def create_app(
     bind_host: str = "127.0.0.1",
     routing_log_path: Path | None = None,
     upstreams: Upstreams | None = None,
+    shutdown_grace: float = DEFAULT_GRACE,
 ) -> web.Application:
     routing_log = RoutingLog(routing_log_path) if routing_log_path else None
     state = AppState(store, upstreams or Upstreams(), routing_log, bind_host)
     app = web.Application(
-        middlewares=[host_allowlist_middleware(state.allowed_hosts), error_middleware],
+        middlewares=[
+            in_flight_middleware(state.in_flight),
+            host_allowlist_middleware(state.allowed_hosts),
+            error_middleware,
+        ],
         client_max_size=store.current().server.max_body_bytes + 1,
     )
     app[STATE] = state
@@ -449,6 +489,11 @@ def create_app(
         if state.routing_log is not None:
             state.routing_log.close()
 
+    async def on_shutdown(_: web.Application) -> None:
+        # Runs after the listening sockets are closed: finish or end what is in flight.
+        await state.in_flight.drain(shutdown_grace)
+
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app

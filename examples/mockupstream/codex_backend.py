@@ -93,6 +93,8 @@ class MockCodexBackend:
         self.requests: list[CodexRecord] = []
         self.refresh_requests: list[dict[str, Any]] = []
         self.refresh_delay = 0.0
+        self.turn_state: str | None = None
+        """Sent as `x-codex-turn-state` on every streamed answer when set."""
         """Seconds the token endpoint waits before answering (widens races in tests)."""
         self._accounts: dict[str, MockAccount] = {}
         self._refresh: dict[str, str] = {}
@@ -233,9 +235,10 @@ class MockCodexBackend:
         else:
             reply = self._replies.popleft() if self._replies else Text("ok from the codex backend")
             frames = _frames(reply, model)
-        response = web.StreamResponse(
-            headers={"content-type": "text/event-stream", **self._limit_headers(account)}
-        )
+        headers = {"content-type": "text/event-stream", **self._limit_headers(account)}
+        if self.turn_state is not None:
+            headers["x-codex-turn-state"] = self.turn_state
+        response = web.StreamResponse(headers=headers)
         await response.prepare(request)
         for frame in frames:
             await response.write(frame)

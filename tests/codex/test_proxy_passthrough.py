@@ -68,11 +68,14 @@ async def test_a_passthrough_slug_streams_from_the_backend_with_codex_s_headers(
 ) -> None:
     proxy = await proxy_factory(settings())
     backend.script(Text("hello from chatgpt"))
+    backend.turn_state = "turn-state-1"
     response = await post(
         proxy, "/v1/responses", {"model": "codex/gpt-5.5", "stream": True, "input": "hi"}
     )
     assert response.status_code == 200, response.text
     assert response.headers["x-autorouter-model"] == "codex/gpt-5.5"
+    assert response.headers["x-codex-turn-state"] == "turn-state-1"
+    assert response.headers["x-codex-primary-used-percent"] == "10.0"
     events = sse_events(response)
     assert events[-1]["type"] == "response.completed"
     assert events[-1]["response"]["model"] == "codex/gpt-5.5"
