@@ -19,6 +19,7 @@ The terminal event waits for `finish()`: usage arrives in a chunk after the one 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -51,14 +52,25 @@ class _Call:
         self.opened = False
 
 
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
 def _usage(raw: Mapping[str, Any]) -> dict[str, Any]:
-    prompt = raw.get("prompt_tokens") or 0
-    completion = raw.get("completion_tokens") or 0
-    prompt_details = raw.get("prompt_tokens_details") or {}
-    completion_details = raw.get("completion_tokens_details") or {}
-    cached = prompt_details.get("cached_tokens") or raw.get("prompt_cache_hit_tokens") or 0
-    reasoning = completion_details.get("reasoning_tokens") or 0
-    return make_usage(int(prompt), int(cached), int(completion), int(reasoning))
+    prompt_details = raw.get("prompt_tokens_details")
+    completion_details = raw.get("completion_tokens_details")
+    cached = (
+        _count(prompt_details.get("cached_tokens")) if isinstance(prompt_details, Mapping) else 0
+    )
+    return make_usage(
+        _count(raw.get("prompt_tokens")),
+        # DeepSeek reports its cache hits at the top level instead.
+        cached or _count(raw.get("prompt_cache_hit_tokens")),
+        _count(raw.get("completion_tokens")),
+        _count(completion_details.get("reasoning_tokens"))
+        if isinstance(completion_details, Mapping)
+        else 0,
+    )
 
 
 def _error_message(error: Any) -> str:
@@ -134,12 +146,12 @@ class ChatStreamTranslator:
         if isinstance(usage, Mapping):
             self._usage = _usage(usage)
         choices = chunk.get("choices")
-        if not choices:
+        if not choices or not isinstance(choices, list) or not isinstance(choices[0], Mapping):
             return []
         choice = choices[0]
         delta = choice.get("delta")
         out: list[Event] = []
-        if delta:
+        if delta and isinstance(delta, Mapping):
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if reasoning and isinstance(reasoning, str):
                 out.extend(self._builder.reasoning_delta(reasoning))
@@ -150,9 +162,10 @@ class ChatStreamTranslator:
             if refusal and isinstance(refusal, str):
                 self._text(refusal, out)
             tool_calls = delta.get("tool_calls")
-            if tool_calls:
+            if tool_calls and isinstance(tool_calls, list):
                 for position, fragment in enumerate(tool_calls):
-                    self._tool_fragment(fragment, position, out)
+                    if isinstance(fragment, Mapping):
+                        self._tool_fragment(fragment, position, out)
         finish_reason = choice.get("finish_reason")
         if finish_reason:
             if finish_reason == "error":
@@ -237,11 +250,16 @@ class ChatStreamTranslator:
         call_id = fragment.get("id")
         if call_id and not call.call_id:
             call.call_id = str(call_id)
-        function = fragment.get("function") or {}
+        function = fragment.get("function")
+        if not isinstance(function, Mapping):
+            function = {}
         name = function.get("name")
         if name and not call.name:
             call.name = str(name)
         arguments = function.get("arguments")
+        if isinstance(arguments, Mapping):
+            # A few servers send the arguments as an object rather than a JSON string.
+            arguments = json.dumps(arguments, ensure_ascii=False)
         if not call.opened and call.name and call.call_id:
             self._open_call(index, call, out)
         if arguments and isinstance(arguments, str):
@@ -259,7 +277,8 @@ class ChatStreamTranslator:
                     return index
         elif self._calls:
             latest = max(self._calls)
-            named = bool((fragment.get("function") or {}).get("name"))
+            function = fragment.get("function")
+            named = isinstance(function, Mapping) and bool(function.get("name"))
             if not (named and self._calls[latest].name):
                 return latest
         known = self._calls.keys() | self._closed_calls

@@ -642,3 +642,36 @@ def test_custom_and_namespaced_calls_round_trip_to_the_same_upstream_calls() -> 
         upstream_calls[1],
     ]
     assert [m["role"] for m in messages[1:]] == ["tool", "tool"]
+
+
+# -- odd but real upstream shapes ------------------------------------------------------------
+
+
+def test_arguments_sent_as_an_object_are_encoded() -> None:
+    chunk = delta(
+        tool_calls=[
+            {"index": 0, "id": "c1", "function": {"name": "exec_command", "arguments": {"a": 1}}}
+        ]
+    )
+    (item,) = done_items(translate([chunk]))
+    assert json.loads(item["arguments"]) == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        {"choices": None},
+        {"choices": "nope"},
+        {"choices": [None]},
+        {"choices": [{"delta": "text"}]},
+        {"choices": [{"delta": {"tool_calls": "x"}}]},
+        {"choices": [{"delta": {"tool_calls": [None, {"index": 0, "function": "f"}]}}]},
+        {"choices": [{"delta": {"tool_calls": [{"function": None}]}}]},
+        {"usage": {"prompt_tokens": "many", "prompt_tokens_details": None}},
+        {"usage": None, "choices": []},
+    ],
+)
+def test_malformed_but_json_chunks_never_raise(chunk: dict[str, Any]) -> None:
+    events = translate([delta(content="ok"), chunk, delta(content="!")])
+    assert_well_formed(events)
+    assert texts(events) == ["ok!"]
