@@ -10,7 +10,12 @@ accept only a subset of what OpenAI itself does, so the request is kept conserva
 - `tools` is omitted when empty (some servers reject `[]`), and with it `tool_choice` and
   `parallel_tool_calls`.
 - every assistant `tool_call` is followed by its `tool` message, in one block, because chat
-  APIs reject a call without an answer and an answer without a call.
+  APIs reject a call without an answer and an answer without a call: an interrupted call
+  gets a synthesized answer, an output without its call becomes user text, and images in a
+  tool output (which most compatibles refuse in a `tool` message) follow in a user message.
+- a `compaction_trigger` item (remote compaction, which only OpenAI's backend performs)
+  becomes a request for a handoff summary; any item type not known here becomes a user
+  text message showing it, rather than disappearing.
 
 What is not forwarded, and why:
 - `store`, `include`, `prompt_cache_key`, `client_metadata`: Responses-API bookkeeping for
