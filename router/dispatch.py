@@ -35,6 +35,10 @@ class UnknownModel(Exception):
         self.known = known
 
 
+Native = tuple[str, Mapping[str, Any]]
+"""(upstream kind, the client's own body): see `Dispatcher.open_stream`."""
+
+
 @dataclass(slots=True)
 class RoutePlan:
     """Which models to try for one request, in order."""
@@ -142,20 +146,31 @@ class Dispatcher:
         target = replace(self.target(model), client_headers=plan.client_headers)
         return await self.credentials.codex.compact(self._adapter(target), body, target)
 
-    async def open_stream(self, plan: RoutePlan, body: Mapping[str, Any]) -> OpenStream:
-        """Open the first model in the plan that answers; raise the last error if none."""
-        return await self._first_answer(plan, body, streaming=True)  # type: ignore[return-value]
+    async def open_stream(
+        self, plan: RoutePlan, body: Mapping[str, Any], *, native: Native | None = None
+    ) -> OpenStream:
+        """Open the first model in the plan that answers; raise the last error if none.
+
+        `native` is (upstream kind, client body) for a client that speaks that upstream's
+        dialect: targets of that kind get the client's body through the adapter
+        registered as `<kind>:passthrough`, which answers in the client's dialect."""
+        return await self._first_answer(plan, body, streaming=True, native=native)  # type: ignore[return-value]
 
     async def complete(
-        self, plan: RoutePlan, body: Mapping[str, Any]
+        self, plan: RoutePlan, body: Mapping[str, Any], *, native: Native | None = None
     ) -> tuple[str, str | None, dict[str, Any]]:
         """Non-streaming: (slug that answered, reason, Responses object)."""
-        result = await self._first_answer(plan, body, streaming=False)
+        result = await self._first_answer(plan, body, streaming=False, native=native)
         assert isinstance(result, tuple)
         return result
 
     async def _first_answer(
-        self, plan: RoutePlan, body: Mapping[str, Any], *, streaming: bool
+        self,
+        plan: RoutePlan,
+        body: Mapping[str, Any],
+        *,
+        streaming: bool,
+        native: Native | None = None,
     ) -> OpenStream | tuple[str, str | None, dict[str, Any]]:
         settings = self.settings
         auto = self.auto_router(settings) if plan.decision is not None else None
@@ -167,12 +182,17 @@ class Dispatcher:
                 continue
             target = replace(self.target(model), client_headers=plan.client_headers)
             reason = plan.reason if attempt == 0 else "fallback"
+            sent = body
             try:
-                adapter = self._adapter(target)
-                if streaming:
-                    events = await self.credentials.stream(adapter, body, target, model)
+                if native is not None and target.kind == native[0]:
+                    adapter = self._adapter(replace(target, kind=f"{target.kind}:passthrough"))
+                    sent = native[1]
                 else:
-                    response = await self.credentials.complete(adapter, body, target, model)
+                    adapter = self._adapter(target)
+                if streaming:
+                    events = await self.credentials.stream(adapter, sent, target, model)
+                else:
+                    response = await self.credentials.complete(adapter, sent, target, model)
             except UpstreamError as exc:
                 last_error = _with_key_hint(exc, model, self._environ)
                 failures.append({"slug": slug, "status": exc.status, "code": exc.code})

@@ -9,6 +9,9 @@ header is the root thread, `turn_id` in the `x-codex-turn-metadata` header chang
 with each user turn and stays put across tool round trips, retries and compaction,
 and a sub-agent has its own `thread-id` and turn. `task_key` reads those first and only
 falls back to fingerprinting the conversation for clients that send none of them.
+Claude Code names its session (`X-Claude-Code-Session-Id`, also inside the JSON string
+`metadata.user_id`) but not its turns: its tasks are that session plus the fingerprint,
+and its `<system-reminder>` blocks count as context, not as what the user typed.
 
 The fingerprint's limits, honestly: it is a hash of the conversation's start (the
 first two messages before the latest user message), the number of user-authored
@@ -34,6 +37,7 @@ TaskKind = Literal["turn", "compaction"]
 TaskSource = Literal["codex", "fingerprint"]
 
 _TURN_METADATA = "x-codex-turn-metadata"
+_CLAUDE_CODE_SESSION = "x-claude-code-session-id"
 _SUBAGENT = "x-openai-subagent"
 
 _COMPACTION_PROMPT = "You are performing a CONTEXT CHECKPOINT COMPACTION"
@@ -50,6 +54,7 @@ _WRAPPER_PREFIXES = (
     "<subagent_notification>",
     "# AGENTS.md instructions",
     "<image name=",
+    "<system-reminder>",  # Claude Code's context blocks around what the user typed
     "</image>",
     _COMPACTION_PROMPT,
     _COMPACTION_SUMMARY,
@@ -87,6 +92,8 @@ def task_key(headers: Mapping[str, str], body: Mapping[str, Any]) -> TaskKey:
         or _text(client_meta.get("session_id"))
         or _text(headers.get("session_id"))
         or _text(turn_meta.get("session_id"))
+        or _text(headers.get(_CLAUDE_CODE_SESSION))
+        or _claude_code_session(body)
     )
     thread = (
         _text(headers.get("thread-id"))
@@ -151,6 +158,18 @@ def _text(value: object) -> str | None:
 
 def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def _claude_code_session(body: Mapping[str, Any]) -> str | None:
+    """Claude Code's session id from `metadata.user_id`, a JSON string in 2.x."""
+    user_id = _mapping(body.get("metadata")).get("user_id")
+    if not isinstance(user_id, str) or not user_id.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(user_id)
+    except ValueError:
+        return None
+    return _text(parsed.get("session_id")) if isinstance(parsed, Mapping) else None
 
 
 def _turn_metadata(headers: Mapping[str, str], client_meta: Mapping[str, Any]) -> Mapping[str, Any]:
