@@ -48,6 +48,9 @@ COMPACTION_PROMPT = (
     "continue the task: the goal, what was done, the current state and the next steps."
 )
 
+MAX_STOP_SEQUENCES = 4
+"""OpenAI's limit; most compatibles have the same."""
+
 # Compatibles know at most these four efforts; stronger settings mean "as much as you can".
 _EFFORTS = {
     "minimal": "minimal",
@@ -108,6 +111,10 @@ def responses_to_chat(
     for key in ("temperature", "top_p"):
         if isinstance(request.get(key), int | float):
             body[key] = request[key]
+    # Not a Responses field: Anthropic and chat clients' stop sequences arrive as `stop`.
+    stop = request.get("stop")
+    if isinstance(stop, list) and stop:
+        body["stop"] = [value for value in stop if isinstance(value, str)][:MAX_STOP_SEQUENCES]
     return body
 
 
