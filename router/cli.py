@@ -37,7 +37,13 @@ def _serve_options(args: argparse.Namespace, settings: Settings) -> daemon.Serve
         port=args.port or settings.server.port,
         routing_log=getattr(args, "routing_log", None),
         allow_remote=getattr(args, "allow_remote", False),
+        shutdown_grace=_grace(args),
     )
+
+
+def _grace(args: argparse.Namespace) -> float:
+    grace = getattr(args, "shutdown_grace", None)
+    return daemon.DEFAULT_GRACE if grace is None else float(grace)
 
 
 def _base_url(host: str, port: int) -> str:
@@ -241,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--allow-remote",
             action="store_true",
             help="allow listening on a non-loopback address (needs server.allowed_hosts)",
+        )
+        p.add_argument(
+            "--shutdown-grace",
+            type=float,
+            metavar="SECONDS",
+            help="on SIGTERM, how long in-flight streams may finish before they are ended "
+            f"with a retryable error (default {daemon.DEFAULT_GRACE:g})",
         )
     command("stop", cmd_stop, "stop the background daemon")
     command("status", cmd_status, "show whether the daemon runs and is healthy")

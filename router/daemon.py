@@ -19,10 +19,15 @@ import httpx
 from router.logs import configure_logging, get_logger, routing_log_path
 from router.paths import state_dir
 from router.settings import SettingsStore
+from router.shutdown import DEFAULT_GRACE
 
 log = get_logger("autorouter.daemon")
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+_AFTER_DRAIN_TIMEOUT = 5.0
+_STOP_MARGIN = 10.0
+"""How much longer than the daemon's grace period `stop` waits before SIGKILL."""
 
 
 class ServeError(Exception):
@@ -36,6 +41,8 @@ class ServeOptions:
     port: int
     routing_log: str | None = None
     allow_remote: bool = False
+    shutdown_grace: float = DEFAULT_GRACE
+    """Seconds in-flight streams get to finish after SIGTERM (see router/shutdown.py)."""
 
 
 def check_bind_host(host: str, allow_remote: bool, extra_hosts: list[str]) -> None:
@@ -76,8 +83,13 @@ async def _serve(options: ServeOptions, store: SettingsStore) -> None:
         store,
         bind_host=options.host,
         routing_log_path=routing_log_path(options.routing_log, state_dir()),
+        shutdown_grace=options.shutdown_grace,
     )
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # The app's own shutdown hook waits out the grace period and ends what is left;
+    # aiohttp's timeout only covers the last writes after that.
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=_AFTER_DRAIN_TIMEOUT
+    )
     await runner.setup()
     site = web.TCPSite(runner, options.host, options.port, reuse_address=True)
     try:
@@ -189,6 +201,7 @@ def start(options: ServeOptions, wait: float = 15.0) -> int:
         command += ["--routing-log", options.routing_log]
     if options.allow_remote:
         command.append("--allow-remote")
+    command += ["--shutdown-grace", str(options.shutdown_grace)]
     log_path = log_file()
     with open(log_path, "ab") as log_handle:
         os.chmod(log_path, 0o600)
@@ -199,7 +212,7 @@ def start(options: ServeOptions, wait: float = 15.0) -> int:
             stderr=log_handle,
             start_new_session=True,
         )
-    pid_file().write_text(f"{process.pid} {options.host} {options.port}\n")
+    pid_file().write_text(f"{process.pid} {options.host} {options.port} {options.shutdown_grace}\n")
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -219,12 +232,27 @@ def daemon_address() -> tuple[str, int] | None:
     return host, int(port)
 
 
-def stop(wait: float = 30.0) -> bool:
-    """Stop the daemon with SIGTERM (it finishes in-flight streams); False if none ran."""
+def _recorded_grace() -> float:
+    """The grace period the running daemon was started with (older pid files: default)."""
+    try:
+        return float(pid_file().read_text().split()[3])
+    except (OSError, ValueError, IndexError):
+        return DEFAULT_GRACE
+
+
+def stop(wait: float | None = None) -> bool:
+    """Stop the daemon with SIGTERM; False if none ran.
+
+    The daemon finishes in-flight streams within its grace period and ends the rest
+    with a retryable `response.failed`, so by default this waits that long plus a margin
+    before it resorts to SIGKILL.
+    """
     pid = read_pid()
     if pid is None:
         pid_file().unlink(missing_ok=True)
         return False
+    if wait is None:
+        wait = _recorded_grace() + _STOP_MARGIN
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
