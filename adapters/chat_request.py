@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from adapters.base import Target
 from adapters.tools import custom_arguments_from_input, flatten_tools, wire_name
@@ -107,7 +108,10 @@ def responses_to_chat(
         body["response_format"] = response_format
     max_tokens = request.get("max_output_tokens") or target.max_output_tokens
     if isinstance(max_tokens, int) and max_tokens > 0:
-        body["max_tokens"] = max_tokens
+        # OpenAI's own API refuses `max_tokens` for its reasoning models and wants the
+        # newer name; most compatibles only know the old one.
+        key = "max_completion_tokens" if _is_openai(target.base_url) else "max_tokens"
+        body[key] = max_tokens
     for key in ("temperature", "top_p"):
         if isinstance(request.get(key), int | float):
             body[key] = request[key]
@@ -394,3 +398,7 @@ class _Messages:
             )
         else:
             self._user_text(header)
+
+
+def _is_openai(base_url: str) -> bool:
+    return urlsplit(base_url).hostname == "api.openai.com"

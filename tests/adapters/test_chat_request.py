@@ -430,3 +430,12 @@ def test_unsupported_user_parts_are_named_not_hidden() -> None:
     ]
     out = messages({"type": "message", "role": "user", "content": content})
     assert out == [{"role": "user", "content": "listen\n\n(input_audio content not sent)"}]
+
+
+def test_output_cap_uses_the_name_each_endpoint_accepts() -> None:
+    request = {"model": "m", "input": "hi", "max_output_tokens": 500}
+    openai = Target(slug="o", kind="chat", model="gpt-5", base_url="https://api.openai.com/v1")
+    local = Target(slug="l", kind="chat", model="qwen", base_url="http://127.0.0.1:11434/v1")
+    assert responses_to_chat(request, openai, stream=False)["max_completion_tokens"] == 500
+    assert "max_tokens" not in responses_to_chat(request, openai, stream=False)
+    assert responses_to_chat(request, local, stream=False)["max_tokens"] == 500
