@@ -36,7 +36,7 @@ from router.shutdown import (
     in_flight_middleware,
 )
 from router.snapshots import snapshot_request
-from router.sse import encode_batch, encode_event
+from router.sse import encode_batch, encode_event, merged
 from router.upstreams import Upstreams
 
 log = get_logger("autorouter.server")
@@ -233,10 +233,11 @@ async def _stream(
     terminal: dict[str, Any] | None = None
     status = "completed"
     events = opened.events
+    batches = merged(events)
     next_seq = 0
     try:
         await response.prepare(request)
-        async for batch in events:
+        async for batch in batches:
             if batch:
                 last = batch[-1]
                 if last["type"] in TERMINAL_EVENTS:
@@ -266,6 +267,7 @@ async def _stream(
             if not await _write_last(response, terminal):
                 status = "client_disconnected"
     finally:
+        await batches.aclose()
         await events.aclose()  # type: ignore[attr-defined]
     if terminal is not None and status == "completed":
         status = terminal["response"].get("status", "completed")
@@ -480,6 +482,9 @@ def create_app(
     app.router.add_get("/v1/models", handle_models)
     app.router.add_get("/health", handle_health)
     register_picker(app, store.current)
+    from router.inbound import register_inbound  # it builds on this module: import it here
+
+    register_inbound(app)
 
     async def on_startup(_: web.Application) -> None:
         warm_up()
