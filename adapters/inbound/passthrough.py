@@ -1,0 +1,308 @@
+"""Requests in the upstream's own dialect, forwarded without a detour via Responses.
+
+An Anthropic client talking to an Anthropic upstream, or a chat client to a chat upstream,
+gets its request forwarded with the target's model name and credentials, and the answer
+back with the model name the client asked for. Everything else is left as the client
+sent it, including fields this proxy does not know (an Anthropic client's betas travel in
+`anthropic-beta`, which is forwarded too).
+
+Two things are changed on purpose:
+- thinking blocks that another provider's answer produced (`FOREIGN_SIGNATURE`) are left
+  out before a request reaches Anthropic, which rejects signatures it did not make;
+- a streamed chat request always asks for usage (for the routing log); the usage-only
+  chunk is not passed on to a client that did not ask for it.
+
+The stream is decoded event by event to read usage and rewrite the model name; event
+payloads other than the first and last are passed on without being parsed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import httpx
+
+from adapters.anthropic import messages_url, request_headers
+from adapters.base import Target
+from adapters.chat import DONE_MARKER, chat_headers
+from adapters.http import join_url, open_stream, post_json, stream_failure
+from adapters.inbound.anthropic_out import FOREIGN_SIGNATURE, error_body, error_type_for
+from adapters.inbound.stream import Answer, Outcome, usage_from_anthropic, usage_from_chat
+from adapters.sse import SSEDecoder, SSEEvent
+
+ANTHROPIC_KIND = "anthropic:passthrough"
+CHAT_KIND = "chat:passthrough"
+CUT_OFF = "the upstream stream was cut off before it ended"
+MALFORMED = "the upstream sent an event that is not valid JSON"
+FORWARDED_ANTHROPIC_HEADERS = ("anthropic-beta",)
+"""Client headers an Anthropic passthrough forwards (the router puts them in
+`target.client_headers`)."""
+
+
+def anthropic_request(body: Mapping[str, Any], target: Target) -> dict[str, Any]:
+    """The body sent upstream: the target's model, foreign thinking blocks left out."""
+    out = dict(body)
+    out["model"] = target.model
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        out["messages"] = [_without_foreign_thinking(m) for m in messages]
+    return out
+
+
+def _without_foreign_thinking(message: Any) -> Any:
+    content = message.get("content") if isinstance(message, Mapping) else None
+    if message.get("role") != "assistant" or not isinstance(content, list):
+        return message
+    kept = [
+        block
+        for block in content
+        if not (
+            isinstance(block, Mapping)
+            and block.get("type") == "thinking"
+            and block.get("signature") == FOREIGN_SIGNATURE
+        )
+    ]
+    return message if len(kept) == len(content) else {**message, "content": kept}
+
+
+def chat_request(body: Mapping[str, Any], target: Target) -> dict[str, Any]:
+    out = dict(body)
+    out["model"] = target.model
+    if body.get("stream"):
+        options = body.get("stream_options")
+        out["stream_options"] = {
+            **(options if isinstance(options, Mapping) else {}),
+            "include_usage": True,
+        }
+    return out
+
+
+class AnthropicPassthrough:
+    """Forwards Messages requests to an Anthropic target; registered as `ANTHROPIC_KIND`.
+
+    `request` is the client's own body (its `model` is the name the client asked for);
+    `target.client_headers` carries the client's `anthropic-beta`.
+    """
+
+    kind = ANTHROPIC_KIND
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def stream(self, request: Mapping[str, Any], target: Target) -> AnthropicStream:
+        response = await open_stream(
+            self._client,
+            messages_url(target.base_url),
+            {**anthropic_request(request, target), "stream": True},
+            _anthropic_headers(target, stream=True),
+            target,
+            upstream=_anthropic_name(target),
+        )
+        return AnthropicStream(response, _client_model(request, target), _anthropic_name(target))
+
+    async def complete(self, request: Mapping[str, Any], target: Target) -> Answer:
+        answer = await post_json(
+            self._client,
+            messages_url(target.base_url),
+            {**anthropic_request(request, target), "stream": False},
+            _anthropic_headers(target, stream=False),
+            target,
+            upstream=_anthropic_name(target),
+        )
+        answer["model"] = _client_model(request, target)
+        usage = answer.get("usage")
+        return Answer(answer, usage_from_anthropic(usage) if isinstance(usage, Mapping) else None)
+
+
+def _anthropic_name(target: Target) -> str:
+    return f"{target.slug} (anthropic)"
+
+
+def _client_model(request: Mapping[str, Any], target: Target) -> str:
+    model = request.get("model")
+    return model if isinstance(model, str) and model else target.slug
+
+
+def _anthropic_headers(target: Target, *, stream: bool) -> dict[str, str]:
+    headers = request_headers(target, stream=stream)
+    configured = {name.lower() for name in target.extra_headers}
+    for name in FORWARDED_ANTHROPIC_HEADERS:
+        value = target.client_headers.get(name)
+        if value and name not in configured:
+            headers[name] = value
+    return headers
+
+
+class AnthropicStream:
+    """An Anthropic upstream's stream with the model name and usage read on the way."""
+
+    def __init__(self, response: httpx.Response, model: str, upstream: str) -> None:
+        self._response = response
+        self._model = model
+        self._upstream = upstream
+        self._usage: dict[str, Any] = {}
+        self.outcome = Outcome()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        decoder = SSEDecoder()
+        try:
+            async for raw in self._response.aiter_raw():
+                data = b"".join(self._frame(event) for event in decoder.feed(raw))
+                if data:
+                    yield data
+            tail = b"".join(self._frame(event) for event in decoder.close())
+        except httpx.HTTPError as exc:
+            _, message = stream_failure(exc, self._upstream)
+            yield self._failure("server_error", message)
+            return
+        except (ValueError, KeyError, TypeError, AttributeError):
+            yield self._failure("server_error", MALFORMED)
+            return
+        if self.outcome.status == "lost":
+            tail += self._failure("server_error", CUT_OFF)
+        if tail:
+            yield tail
+
+    def _frame(self, event: SSEEvent) -> bytes:
+        name = event.event or ""
+        data = event.data
+        if name in ("message_start", "message_delta", "error"):
+            parsed = json.loads(data)
+            if name == "message_start":
+                parsed["message"]["model"] = self._model
+                self._read_usage(parsed["message"].get("usage"))
+            elif name == "message_delta":
+                self._read_usage(parsed.get("usage"))
+            else:
+                self.outcome.status = "failed"
+                self.outcome.error = str((parsed.get("error") or {}).get("type") or "error")
+            data = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
+        elif name == "message_stop":
+            self.outcome.status = "completed"
+        return f"event: {name}\ndata: {data}\n\n".encode() if name else f"data: {data}\n\n".encode()
+
+    def _read_usage(self, usage: Any) -> None:
+        if isinstance(usage, Mapping):
+            self._usage.update({k: v for k, v in usage.items() if isinstance(v, int)})
+            self.outcome.usage = usage_from_anthropic(self._usage)
+
+    def _failure(self, code: str, message: str) -> bytes:
+        self.outcome.status = "failed"
+        self.outcome.error = code
+        body = json.dumps(error_body(error_type_for(500, code), message))
+        return f"event: error\ndata: {body}\n\n".encode()
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+class ChatPassthrough:
+    """Forwards chat-completions requests to a chat target; registered as `CHAT_KIND`."""
+
+    kind = CHAT_KIND
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def stream(self, request: Mapping[str, Any], target: Target) -> ChatStream:
+        options = request.get("stream_options")
+        wants_usage = isinstance(options, Mapping) and bool(options.get("include_usage"))
+        response = await open_stream(
+            self._client,
+            join_url(target.base_url, "chat/completions"),
+            chat_request({**request, "stream": True}, target),
+            chat_headers(target, stream=True),
+            target,
+            upstream=target.slug,
+        )
+        return ChatStream(
+            response, _client_model(request, target), target.slug, wants_usage=wants_usage
+        )
+
+    async def complete(self, request: Mapping[str, Any], target: Target) -> Answer:
+        answer = await post_json(
+            self._client,
+            join_url(target.base_url, "chat/completions"),
+            chat_request({**request, "stream": False}, target),
+            chat_headers(target, stream=False),
+            target,
+            upstream=target.slug,
+        )
+        answer["model"] = _client_model(request, target)
+        usage = answer.get("usage")
+        return Answer(answer, usage_from_chat(usage) if isinstance(usage, Mapping) else None)
+
+
+class ChatStream:
+    """A chat upstream's stream with the model name rewritten and usage read."""
+
+    def __init__(
+        self, response: httpx.Response, model: str, upstream: str, *, wants_usage: bool
+    ) -> None:
+        self._response = response
+        self._model = model
+        self._upstream = upstream
+        self._wants_usage = wants_usage
+        self._finished = False
+        self.outcome = Outcome()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        decoder = SSEDecoder()
+        try:
+            async for raw in self._response.aiter_raw():
+                data = b"".join(self._chunk(event) for event in decoder.feed(raw))
+                if data:
+                    yield data
+            tail = b"".join(self._chunk(event) for event in decoder.close())
+        except httpx.HTTPError as exc:
+            _, message = stream_failure(exc, self._upstream)
+            yield self._failure(message)
+            return
+        except ValueError:
+            yield self._failure(MALFORMED)
+            return
+        if self.outcome.status == "lost":
+            # Compatibles that omit [DONE] still ended the answer with a finish_reason.
+            tail += b"data: [DONE]\n\n" if self._finished else self._failure(CUT_OFF)
+            if self._finished:
+                self.outcome.status = "completed"
+        if tail:
+            yield tail
+
+    def _chunk(self, event: SSEEvent) -> bytes:
+        if event.data == DONE_MARKER:
+            if self.outcome.status == "lost":
+                self.outcome.status = "completed"
+            return b"data: [DONE]\n\n"
+        chunk = json.loads(event.data)
+        if not isinstance(chunk, dict):
+            return b""
+        if chunk.get("error"):
+            self.outcome.status = "failed"
+            self.outcome.error = "upstream_error"
+        usage = chunk.get("usage")
+        if isinstance(usage, Mapping):
+            self.outcome.usage = usage_from_chat(usage)
+            if not chunk.get("choices") and not self._wants_usage:
+                return b""
+        for choice in chunk.get("choices") or ():
+            if isinstance(choice, Mapping) and choice.get("finish_reason"):
+                self._finished = True
+        if "model" in chunk:
+            chunk["model"] = self._model
+        return (
+            b"data: "
+            + json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode()
+            + b"\n\n"
+        )
+
+    def _failure(self, message: str) -> bytes:
+        self.outcome.status = "failed"
+        self.outcome.error = "server_error"
+        error = {"error": {"message": message, "type": "server_error", "code": "server_error"}}
+        return b"data: " + json.dumps(error).encode() + b"\n\n"
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
