@@ -1,15 +1,17 @@
 # Every target does its own set-up: a virtual environment with the package, and the
-# pinned Codex CLI from npm in .tools/ (both git-ignored).
+# pinned Codex and Claude Code CLIs from npm in .tools/ (both git-ignored).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CODEX_VERSION := 0.169.0
 CODEX := .tools/node_modules/.bin/codex
+CLAUDE_CODE_VERSION := 2.1.330
+CLAUDE_CODE := .tools/node_modules/.bin/claude
 
 .PHONY: setup demo test lint typecheck check bench-overhead clean
 
-setup: $(STAMP) $(CODEX)
+setup: $(STAMP) $(CODEX) $(CLAUDE_CODE)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +21,9 @@ $(STAMP): pyproject.toml
 
 $(CODEX):
 	npm install --prefix .tools --no-audit --no-fund --loglevel=error @openai/codex@$(CODEX_VERSION)
+
+$(CLAUDE_CODE):
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
 
 demo: setup
 	$(PY) examples/auto_router_demo.py
