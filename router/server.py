@@ -487,7 +487,9 @@ def create_app(
     register_inbound(app)
 
     async def on_startup(_: web.Application) -> None:
-        warm_up()
+        # Only Auto routing counts tokens; a proxy without it never pays for the tokenizer.
+        if store.current().auto_slug:
+            warm_up()
 
     async def on_cleanup(_: web.Application) -> None:
         await state.upstreams.aclose()

@@ -2,10 +2,11 @@
 
 Eligibility only needs to know whether a request fits a model's context window, so an
 estimate within a few percent is plenty. Counting uses tiktoken's offline
-`cl100k_base` encoding, which takes about half a second to load: `warm_up()` loads it in
-a background thread when the server starts, and until it is ready every estimate uses
-the usual rule of thumb of one token per 4 UTF-8 bytes. Nothing here ever waits for the
-encoding.
+`cl100k_base` encoding, which takes about half a second of CPU and 40 MB to load:
+`warm_up()` loads it in a background thread when a server with Auto routing starts (or
+at the first estimate, when Auto is added later), and until it is ready every estimate
+uses the usual rule of thumb of one token per 4 UTF-8 bytes. Nothing here ever waits for
+the encoding.
 
 Cost is bounded: at most `EXACT_CHARS` characters are tokenized (about 10 ms), and the
 rest is extrapolated at the ratio measured on that sample. Images count a fixed
@@ -65,6 +66,7 @@ def count_text(texts: Iterable[str]) -> int:
     pieces = [t for t in texts if t]
     encoding = _encoding
     if encoding is None:
+        warm_up()
         return sum(len(t.encode("utf-8", "surrogatepass")) for t in pieces) // BYTES_PER_TOKEN
     total = sum(len(t) for t in pieces)
     sample: list[str] = []
