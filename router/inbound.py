@@ -163,6 +163,8 @@ async def _handle(request: web.Request, dialect: Dialect) -> web.StreamResponse:
         opened = await state.dispatcher.open_stream(plan, view, native=native)
     except UpstreamError as exc:
         return _upstream_error(state, dialect, plan, exc, request_id, started)
+    # A passthrough adapter answered with a DialectStream (it has an outcome); any other
+    # adapter with Responses event batches, which are written in the client's dialect.
     events: Any = opened.events
     stream: DialectStream = (
         events
