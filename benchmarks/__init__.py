@@ -1,0 +1,1 @@
+"""Benchmarks: the proxy's overhead, the Auto decision cost, and the task harness."""
