@@ -120,6 +120,13 @@ def _starts_with(message: Mapping[str, Any], types: Iterable[str]) -> bool:
     return bool(content) and content[0].get("type") in set(types)
 
 
+def _kind(item: Mapping[str, Any]) -> str | None:
+    """An item's `type`, or None when it has none or one that is not a string (a JSON
+    list there must not reach a set lookup)."""
+    kind = item.get("type")
+    return kind if isinstance(kind, str) else None
+
+
 @dataclass(slots=True)
 class Transcript:
     system: list[dict[str, Any]]
@@ -155,9 +162,10 @@ def _answered_calls(items: list[Any]) -> dict[str, Mapping[str, Any]]:
         call_id = item.get("call_id")
         if not isinstance(call_id, str):
             continue
-        if item.get("type") in CALL_TYPES:
+        kind = _kind(item)
+        if kind in CALL_TYPES:
             seen.add(call_id)
-        elif item.get("type") in OUTPUT_TYPES and call_id in seen:
+        elif kind in OUTPUT_TYPES and call_id in seen:
             answers.setdefault(call_id, item)
     return answers
 
@@ -182,7 +190,7 @@ class _Builder:
     # -- items ------------------------------------------------------------------------
 
     def add_item(self, item: Mapping[str, Any]) -> None:
-        kind = item.get("type")
+        kind = _kind(item)
         if kind == "message" or (kind is None and "role" in item):
             self._message(item)
         elif kind in CALL_TYPES:

@@ -196,6 +196,13 @@ def _image_part(part: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"type": "image_url", "image_url": image}
 
 
+def _kind(item: Mapping[str, Any]) -> str | None:
+    """An item's `type`, or None when it has none or one that is not a string (a JSON
+    list there must not reach a set lookup)."""
+    kind = item.get("type")
+    return kind if isinstance(kind, str) else None
+
+
 class _Messages:
     """One pass over the input items, keeping tool calls and their outputs together."""
 
@@ -220,7 +227,7 @@ class _Messages:
         if not isinstance(items, list):
             items = []
         for item in items:
-            if isinstance(item, Mapping) and item.get("type") in _OUTPUT_TYPES:
+            if isinstance(item, Mapping) and _kind(item) in _OUTPUT_TYPES:
                 self.outputs.setdefault(str(item.get("call_id")), item)
         for item in items:
             if isinstance(item, Mapping):
@@ -231,7 +238,7 @@ class _Messages:
     # -- items -------------------------------------------------------------------------
 
     def _item(self, item: Mapping[str, Any]) -> None:
-        kind = item.get("type")
+        kind = _kind(item)
         if kind is None and "role" in item:
             kind = "message"  # the easy-input shape: {"role", "content"}
         if kind in _CALL_TYPES:

@@ -30,7 +30,13 @@ def request_timeout(target: Target) -> httpx.Timeout:
 
 
 def encode_body(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone UTF-16 surrogate (a client's JSON may escape one, `"\ud800"`) has no
+        # UTF-8 form; send it escaped, as the client did, and let the upstream judge it.
+        return json.dumps(body, separators=(",", ":")).encode()
 
 
 async def open_stream(

@@ -62,50 +62,57 @@ def _function_parameters(tool: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def flatten_tools(tools: Iterable[Mapping[str, Any]] | None) -> list[FlatTool]:
-    """Codex's `tools` list as function tools; hosted tools are left out."""
+    """Codex's `tools` list as function tools; hosted tools are left out, and so is any
+    tool without a usable name (a non-empty string)."""
     flat: list[FlatTool] = []
     for tool in tools or ():
         if not isinstance(tool, Mapping):
             continue
         kind = tool.get("type")
-        if kind == "function" and tool.get("name"):
+        name = _name(tool)
+        if kind == "function" and name:
             flat.append(
                 FlatTool(
-                    wire_name=tool["name"],
-                    name=tool["name"],
+                    wire_name=name,
+                    name=name,
                     description=str(tool.get("description") or ""),
                     parameters=_function_parameters(tool),
                 )
             )
-        elif kind == "custom" and tool.get("name"):
+        elif kind == "custom" and name:
             flat.append(
                 FlatTool(
-                    wire_name=tool["name"],
-                    name=tool["name"],
+                    wire_name=name,
+                    name=name,
                     description=str(tool.get("description") or ""),
                     parameters=_custom_parameters(tool),
                     custom=True,
                 )
             )
-        elif kind == "namespace" and tool.get("name"):
-            namespace = str(tool["name"])
-            for inner in tool.get("tools") or ():
-                if not isinstance(inner, Mapping) or not inner.get("name"):
+        elif kind == "namespace" and name and isinstance(tool.get("tools"), list):
+            for inner in tool["tools"]:
+                inner_name = _name(inner) if isinstance(inner, Mapping) else None
+                if not inner_name:
                     continue
                 custom = inner.get("type") == "custom"
                 flat.append(
                     FlatTool(
-                        wire_name=wire_name(inner["name"], namespace),
-                        name=inner["name"],
+                        wire_name=wire_name(inner_name, name),
+                        name=inner_name,
                         description=str(inner.get("description") or ""),
                         parameters=_custom_parameters(inner)
                         if custom
                         else _function_parameters(inner),
                         custom=custom,
-                        namespace=namespace,
+                        namespace=name,
                     )
                 )
     return flat
+
+
+def _name(tool: Mapping[str, Any]) -> str | None:
+    name = tool.get("name")
+    return name if isinstance(name, str) and name else None
 
 
 class ToolMap:
