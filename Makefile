@@ -9,7 +9,7 @@ CODEX := .tools/node_modules/.bin/codex
 CLAUDE_CODE_VERSION := 2.1.330
 CLAUDE_CODE := .tools/node_modules/.bin/claude
 
-.PHONY: setup demo test lint typecheck check bench-overhead clean
+.PHONY: setup demo test lint typecheck check bench-overhead bench clean
 
 setup: $(STAMP) $(CODEX) $(CLAUDE_CODE)
 
@@ -40,6 +40,21 @@ check: lint test
 
 bench-overhead: setup
 	$(PY) -m benchmarks.overhead.run
+
+# Offline task benchmark: simulated models of graded skill through the real Codex and
+# proxy, judged by each task's tests (no keys). BENCH_ARGS adds options, e.g. --repeat 3.
+BENCH_OUT := benchmarks/results/bench-sim.jsonl
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: setup $(BENCH_STAMP)
+	rm -rf $(BENCH_OUT) $(basename $(BENCH_OUT)).codex
+	$(PY) -m benchmarks.run --sim --routes codex-auto,cheap,mid,strong --exclude 'humaneval-*' \
+		--jobs 2 --out $(BENCH_OUT) $(BENCH_ARGS)
+	$(PY) -m benchmarks.report $(BENCH_OUT)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,7 @@
+"""Offline mode: mock models of graded skill that Codex drives through the real proxy.
+
+Each mock model either applies the task's reference solution or a wrong edit, through
+real tool calls that Codex executes; which one is drawn (seeded) from a hidden
+difficulty model the router cannot see. The classifier is the shared honest persona:
+it sees only the prompt and the cards. The task's oracle, not the mock, judges.
+"""

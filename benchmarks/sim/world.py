@@ -1,0 +1,81 @@
+"""The hidden difficulty model: whether a model of some skill solves a task this time.
+
+P(success) = sigmoid(SLOPE * (skill - difficulty)), with `difficulty` from the task's
+task.json (never shown to the router) and `skill` per mock model. The draw for one
+(task, repeat, model) is a hash of the seed and those three, so it is reproducible and
+the same whichever route sent the task there: Auto sending a task to `cheap` meets
+exactly the luck the `cheap` route met on that task and repeat. Different models draw
+independently, so a strong model can fail where a weak one got lucky, as in life.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.harness.tasks import Task
+
+SLOPE = 10.0
+
+
+@dataclass(frozen=True)
+class SimModel:
+    slug: str
+    skill: float
+    price_input: float
+    """USD per million input tokens."""
+    price_output: float
+    reasoning_chars: int
+    """How much the model thinks aloud before each call (billed as reasoning tokens)."""
+    card: str
+    """What the router's classifier reads about the model (never the skill)."""
+
+
+MODELS: tuple[SimModel, ...] = (
+    SimModel("cheap", 0.35, 0.1, 0.4, 0, "Cheap, fast and small. Simple single-file edits."),
+    SimModel("mid", 0.65, 0.6, 2.4, 400, "Solid general coder. Refactors, bug fixes, tests."),
+    SimModel(
+        "strong",
+        0.9,
+        3.0,
+        15.0,
+        1600,
+        "Strong reasoning, frontier. Hard multi-file and concurrency work.",
+    ),
+)
+
+
+def success_probability(skill: float, difficulty: float, slope: float = SLOPE) -> float:
+    return 1.0 / (1.0 + math.exp(-slope * (skill - difficulty)))
+
+
+def uniform_draw(seed: int, task: str, repeat: int, model: str) -> float:
+    """A number in [0, 1) fixed by its arguments."""
+    digest = hashlib.sha256(f"{seed}\x00{task}\x00{repeat}\x00{model}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+class HiddenWorld:
+    """The tasks, their difficulties and the seed: what only the mock models know."""
+
+    def __init__(self, tasks: list[Task], seed: int = 0, slope: float = SLOPE) -> None:
+        self.seed = seed
+        self.slope = slope
+        self._by_prompt = {task.spec.prompt.strip(): task for task in tasks}
+        self._repeat_of: dict[str, int] = {}
+
+    def register(self, workspace: Path, repeat: int) -> None:
+        """Tell the models which repeat runs in `workspace` (Codex shows them its cwd)."""
+        self._repeat_of[str(workspace)] = repeat
+
+    def repeat_for(self, cwd: str | None) -> int:
+        return self._repeat_of.get(cwd or "", 0)
+
+    def task_for(self, prompt: str) -> Task | None:
+        return self._by_prompt.get(prompt.strip())
+
+    def succeeds(self, task: Task, model: SimModel, repeat: int) -> bool:
+        chance = success_probability(model.skill, task.spec.difficulty, self.slope)
+        return uniform_draw(self.seed, task.name, repeat, model.slug) < chance

@@ -1,0 +1,1 @@
+"""A toy ledger of accounts and transfers."""

@@ -1,0 +1,1 @@
+"""Expense reports from CSV exports."""
