@@ -31,7 +31,14 @@ import structlog
 from adapters.base import EventBatch, Target, UpstreamError
 from adapters.codex_limits import is_quota_answer, quota_resets_in
 from adapters.errors import connect_error, http_error, scrub, stream_error_code, timeout_error
-from adapters.http import encode_body, iter_body, join_url, request_timeout, stream_failure
+from adapters.http import (
+    encode_body,
+    iter_body,
+    join_url,
+    request_timeout,
+    send,
+    stream_failure,
+)
 from adapters.responses import TERMINAL_EVENTS, new_id, response_object
 from adapters.sse import SSEDecoder
 
@@ -216,7 +223,7 @@ class CodexPassthroughAdapter:
             timeout=request_timeout(target),
         )
         try:
-            response = await self._client.send(request, stream=True)
+            response = await send(self._client, request)
         except httpx.TimeoutException as exc:
             connecting = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
             raise timeout_error(UPSTREAM, "connect" if connecting else "first byte") from None

@@ -39,6 +39,24 @@ def encode_body(body: Mapping[str, Any]) -> bytes:
         return json.dumps(body, separators=(",", ":")).encode()
 
 
+_STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+"""How a request fails on a kept-alive connection the upstream closed as we reused it."""
+
+
+async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """Send `request` for a streamed answer, once more if the connection drops first.
+
+    Upstreams close idle keep-alive connections on their own schedule (uvicorn, behind
+    many local model servers, after 5 s). One closed just as the pool hands it out fails
+    before our request was read; the second try gets another connection. Nothing has
+    reached the client at this point, and a real failure still raises the second time.
+    """
+    try:
+        return await client.send(request, stream=True)
+    except _STALE_CONNECTION:
+        return await client.send(request, stream=True)
+
+
 async def open_stream(
     client: httpx.AsyncClient,
     url: str,
@@ -58,7 +76,7 @@ async def open_stream(
         "POST", url, content=encode_body(body), headers=dict(headers), timeout=timeout
     )
     try:
-        response = await client.send(request, stream=True)
+        response = await send(client, request)
     except httpx.TimeoutException as exc:
         phase = (
             "connect" if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout) else "first byte"
