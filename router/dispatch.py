@@ -121,8 +121,10 @@ class Dispatcher:
         settings = self.settings
         requested = str(body.get("model") or "")
         auto = self.auto_router(settings)
+        # Every request is tied to its task, routed or not, so its usage can be summed
+        # per task (cost reports, the benchmark harness).
+        key = task_key(headers, body)
         if auto is not None and requested == settings.auto_slug:
-            key = task_key(headers, body)
             if compaction or key.kind == "compaction":
                 decision = await auto.decide_compaction(key, body)
             else:
@@ -133,7 +135,7 @@ class Dispatcher:
             )
         if self.credentials.model(settings, requested) is None:
             raise UnknownModel(requested, settings.slugs())
-        return RoutePlan(requested, [requested], client_headers=forwardable_headers(headers))
+        return RoutePlan(requested, [requested], key, client_headers=forwardable_headers(headers))
 
     async def passthrough_compact(
         self, plan: RoutePlan, body: Mapping[str, Any]

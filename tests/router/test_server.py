@@ -362,3 +362,13 @@ async def test_compact_endpoint_returns_a_window_usable_as_next_input(
     mock_upstream.script("chat-a", Text("continuing"))
     follow_up = await post(proxy, {"model": "chat-a", "input": output})
     assert follow_up.status_code == 200
+
+
+async def test_requests_to_a_concrete_model_are_logged_with_their_task(
+    proxy: RunningProxy, mock_upstream: MockUpstream
+) -> None:
+    mock_upstream.script("chat-a", Text("x"))
+    headers = {"session-id": "sess-1", "x-codex-turn-metadata": '{"turn_id": "turn-1"}'}
+    await post(proxy, {"model": "chat-a", "input": "hi"}, headers=headers)
+    [record] = proxy.routing_records("request")
+    assert "sess-1" in record["task"]
