@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
@@ -24,14 +25,27 @@ client before it stops reading the upstream."""
 _END = object()
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def encode_event(event: dict[str, Any]) -> bytes:
-    return f"event: {event['type']}\ndata: {_encode(event)}\n\n".encode()
+    return _utf8(f"event: {event['type']}\ndata: {_encode(event)}\n\n")
 
 
 def encode_batch(events: list[dict[str, Any]]) -> bytes:
     if len(events) == 1:
         return encode_event(events[0])
-    return "".join(f"event: {e['type']}\ndata: {_encode(e)}\n\n" for e in events).encode()
+    return _utf8("".join(f"event: {e['type']}\ndata: {_encode(e)}\n\n" for e in events))
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # An upstream's JSON may carry a lone UTF-16 surrogate ("\ud83d": half an emoji
+        # split across two chunks, or an escaped error message). UTF-8 has no form for
+        # it and Codex needs valid UTF-8, so it becomes U+FFFD.
+        return _LONE_SURROGATE.sub("\ufffd", text).encode()
 
 
 async def merged(
