@@ -9,7 +9,7 @@ CODEX := .tools/node_modules/.bin/codex
 CLAUDE_CODE_VERSION := 2.1.330
 CLAUDE_CODE := .tools/node_modules/.bin/claude
 
-.PHONY: setup demo test lint typecheck check bench-overhead bench clean
+.PHONY: setup demo test lint typecheck check bench-overhead bench soak clean
 
 setup: $(STAMP) $(CODEX) $(CLAUDE_CODE)
 
@@ -55,6 +55,10 @@ bench: setup $(BENCH_STAMP)
 	$(PY) -m benchmarks.run --sim --routes codex-auto,cheap,mid,strong --exclude 'humaneval-*' \
 		--jobs 2 --out $(BENCH_OUT) $(BENCH_ARGS)
 	$(PY) -m benchmarks.report $(BENCH_OUT)
+
+# Short soak (2,000 requests through Auto with injected faults); SOAK_ARGS=--long for 10,000.
+soak: $(STAMP)
+	$(PY) -m benchmarks.soak.run $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis
