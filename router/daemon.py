@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from router.logs import configure_logging, get_logger, routing_log_path
-from router.paths import state_dir
+from router.paths import atomic_write, state_dir
 from router.settings import SettingsStore
 from router.shutdown import DEFAULT_GRACE
 
@@ -212,7 +212,10 @@ def start(options: ServeOptions, wait: float = 15.0) -> int:
             stderr=log_handle,
             start_new_session=True,
         )
-    pid_file().write_text(f"{process.pid} {options.host} {options.port} {options.shutdown_grace}\n")
+    # State files are private like everything else in the state directory.
+    atomic_write(
+        pid_file(), f"{process.pid} {options.host} {options.port} {options.shutdown_grace}\n"
+    )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if process.poll() is not None:
