@@ -1,7 +1,9 @@
 """One pooled HTTP client per upstream, and the adapter that speaks to it.
 
 Clients are keyed by (adapter kind, origin), so every model behind the same endpoint
-shares one connection pool; they are created on first use and closed with the app.
+shares one connection pool; they are created on first use and closed with the app. Each
+is an `httpx.AsyncClient` on `adapters.transport.AiohttpTransport`: the adapters speak
+httpx, aiohttp's C parser reads the streams.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from adapters.anthropic import AnthropicMessagesAdapter
 from adapters.base import Adapter, Target
 from adapters.chat import ChatCompletionsAdapter
 from adapters.codex import CodexPassthroughAdapter
+from adapters.transport import AiohttpTransport
 
 AdapterFactory = Callable[[httpx.AsyncClient], Adapter]
 
@@ -29,6 +32,16 @@ POOL_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, ke
 
 def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def upstream_client(origin: str) -> httpx.AsyncClient:
+    """The pooled client for one upstream origin (`scheme://host[:port]`)."""
+    # Remote APIs honour the user's proxy and CA variables; loopback upstreams (Ollama,
+    # vLLM, our own mocks) never go through a proxy.
+    trust_env = not _is_loopback(urlsplit(origin).hostname or "")
+    return httpx.AsyncClient(
+        transport=AiohttpTransport(limits=POOL_LIMITS, trust_env=trust_env), trust_env=False
+    )
 
 
 class UnsupportedUpstream(Exception):
@@ -46,7 +59,8 @@ class Upstreams:
 
     def adapter_for(self, target: Target) -> Adapter:
         parts = urlsplit(target.base_url)
-        key = (target.kind, f"{parts.scheme}://{parts.netloc}")
+        origin = f"{parts.scheme}://{parts.netloc}"
+        key = (target.kind, origin)
         adapter = self._adapters.get(key)
         if adapter is None:
             factory = self._factories.get(target.kind)
@@ -55,11 +69,7 @@ class Upstreams:
                     f"model {target.slug!r} uses provider kind {target.kind!r}, "
                     "which this version does not serve yet"
                 )
-            # Remote APIs honour the user's proxy variables; loopback upstreams (Ollama,
-            # vLLM, our own mocks) never go through a proxy.
-            client = httpx.AsyncClient(
-                limits=POOL_LIMITS, trust_env=not _is_loopback(parts.hostname or "")
-            )
+            client = upstream_client(origin)
             self._clients.append(client)
             adapter = factory(client)
             self._adapters[key] = adapter

@@ -23,6 +23,7 @@ from adapters.responses import TERMINAL_EVENTS
 from adapters.thinking import decode_blocks, origin_of
 from examples.mockupstream import MockUpstream
 from examples.mockupstream.replies import Text, ToolCall, ToolCalls
+from router.upstreams import upstream_client
 
 KEY = "sk-ant-api03-secretsecretsecret"
 TOOLS = [
@@ -193,7 +194,8 @@ async def upstream() -> AsyncIterator[Upstream]:
 
 @pytest.fixture
 async def adapter() -> AsyncIterator[AnthropicMessagesAdapter]:
-    async with httpx.AsyncClient() as client:
+    # The client the proxy itself gives a loopback upstream (httpx on aiohttp).
+    async with upstream_client("http://127.0.0.1") as client:
         yield AnthropicMessagesAdapter(client)
 
 

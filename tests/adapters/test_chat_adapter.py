@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer
 from adapters.base import Adapter, Target, Timeouts, UpstreamError
 from adapters.chat import ChatCompletionsAdapter
 from adapters.responses import TERMINAL_EVENTS
+from router.upstreams import upstream_client
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -121,8 +122,8 @@ async def upstream() -> AsyncIterator[Upstream]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    # Plain HTTP on loopback only; skipping the CA bundle keeps each test fast.
-    async with httpx.AsyncClient(verify=False) as http:
+    # The client the proxy itself gives a loopback upstream (httpx on aiohttp).
+    async with upstream_client("http://127.0.0.1") as http:
         yield http
 
 

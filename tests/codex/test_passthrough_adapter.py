@@ -21,13 +21,15 @@ from adapters.codex_limits import Window, parse_rate_limits
 from adapters.thinking import encode_blocks
 from examples.mockupstream import Text, ToolCall
 from examples.mockupstream.codex_backend import FailMidStream, MockCodexBackend
+from router.upstreams import upstream_client
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codex"
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(trust_env=False) as http:
+    # The client the proxy itself gives a loopback upstream (httpx on aiohttp).
+    async with upstream_client("http://127.0.0.1") as http:
         yield http
 
 
