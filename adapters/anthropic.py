@@ -8,12 +8,12 @@ first byte are raised as `UpstreamError` and everything after it ends the event 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
 
+from adapters import jsonfast
 from adapters.anthropic_request import responses_to_messages
 from adapters.anthropic_stream import MessagesStreamTranslator, message_to_response
 from adapters.base import EventBatch, Target, UpstreamError
@@ -178,7 +178,7 @@ def _feed_one(event: SSEEvent, translator: MessagesStreamTranslator) -> EventBat
 
 
 def _decode(raw: str) -> dict[str, Any]:
-    value = json.loads(raw)
+    value = jsonfast.loads(raw)
     if not isinstance(value, dict):
         raise ValueError("not an object")
     return value

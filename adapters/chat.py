@@ -9,13 +9,13 @@ whatever happens to the upstream.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 import httpx
 import structlog
 
+from adapters import jsonfast
 from adapters.base import EventBatch, Target
 from adapters.chat_request import responses_to_chat
 from adapters.chat_stream import UPSTREAM, ChatStreamTranslator, chat_completion_to_response
@@ -136,7 +136,7 @@ class _Reader:
             if not data:
                 continue
             try:
-                chunk = json.loads(data)
+                chunk = jsonfast.loads(data)
             except ValueError:
                 chunk = None
             if not isinstance(chunk, dict):

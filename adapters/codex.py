@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import structlog
 
+from adapters import jsonfast
 from adapters.base import EventBatch, Target, UpstreamError
 from adapters.codex_limits import is_quota_answer, quota_resets_in
 from adapters.errors import connect_error, http_error, scrub, stream_error_code, timeout_error
@@ -320,7 +321,7 @@ def _decode(frames: list[Any], model: str) -> tuple[EventBatch, bool]:
         if not frame.data or frame.data == "[DONE]":
             continue
         try:
-            event = json.loads(frame.data)
+            event = jsonfast.loads(frame.data)
         except ValueError:
             event = None
         if not isinstance(event, dict):

@@ -15,6 +15,8 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+import orjson
+
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 MAX_MERGED_BATCHES = 16
@@ -29,13 +31,22 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def encode_event(event: dict[str, Any]) -> bytes:
-    return _utf8(f"event: {event['type']}\ndata: {_encode(event)}\n\n")
+    return b"event: %s\ndata: %s\n\n" % (_utf8(event["type"]), _json(event))
 
 
 def encode_batch(events: list[dict[str, Any]]) -> bytes:
-    if len(events) == 1:
-        return encode_event(events[0])
-    return _utf8("".join(f"event: {e['type']}\ndata: {_encode(e)}\n\n" for e in events))
+    return b"".join([encode_event(event) for event in events])
+
+
+def _json(event: dict[str, Any]) -> bytes:
+    """Compact JSON, non-ASCII as UTF-8, the stdlib's bytes but for two details: a float
+    written without an exponent (0.00001, not 1e-05) and NaN as null (valid JSON).
+    orjson takes a tenth of the stdlib's time; what it refuses (a lone surrogate, an
+    integer beyond 64 bits, a non-string key) goes through the stdlib."""
+    try:
+        return orjson.dumps(event)
+    except orjson.JSONEncodeError:
+        return _utf8(_encode(event))
 
 
 def _utf8(text: str) -> bytes:
