@@ -42,9 +42,9 @@ def wire_name(name: str, namespace: str | None) -> str:
 
 
 def _custom_parameters(tool: Mapping[str, Any]) -> dict[str, Any]:
-    fmt = tool.get("format") or {}
+    fmt = tool.get("format")
     hint = "The raw text for this tool, not JSON-encoded."
-    if fmt.get("type") == "grammar" and fmt.get("definition"):
+    if isinstance(fmt, Mapping) and fmt.get("type") == "grammar" and fmt.get("definition"):
         hint += f" It must follow this {fmt.get('syntax', '')} grammar:\n{fmt['definition']}"
     return {
         "type": "object",

@@ -160,6 +160,13 @@ def test_any_request_is_refused_by_validation_or_translated(translate: Translate
             "tools": [{"type": "namespace", "name": "n", "tools": 7}],
         }
     )
+    @example(
+        request={
+            "model": "m",
+            "input": [],
+            "tools": [{"type": "custom", "name": "c", "format": []}],
+        }
+    )
     def check(request: dict[str, Any]) -> None:
         valid = through_validation(request)
         ran.append(valid)
