@@ -242,6 +242,10 @@ async def _stream(
                 last = batch[-1]
                 if last["type"] in TERMINAL_EVENTS:
                     terminal = last
+                    # The end of the chunked body goes out with the last events: one send
+                    # and one wake-up of the client fewer. Nothing follows a terminal event.
+                    await response.write_eof(encode_batch(batch))
+                    break
                 seq = last.get("sequence_number")
                 if isinstance(seq, int):
                     next_seq = seq + 1
