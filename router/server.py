@@ -7,7 +7,6 @@ event batches -> SSE writer. Handlers hold no routing or translation logic.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from adapters import jsonfast
 from adapters.base import UpstreamError
 from adapters.responses import TERMINAL_EVENTS, ResponsesRequest, response_object
 from router import __version__
@@ -135,7 +135,7 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if len(raw) > max_bytes:
         raise _too_large(max_bytes)
     try:
-        body = json.loads(raw)
+        body = jsonfast.loads(raw)
     except ValueError as exc:
         raise reject(400, f"request body is not valid JSON: {exc}", code="invalid_json") from None
     if not isinstance(body, dict):
