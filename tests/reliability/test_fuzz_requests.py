@@ -176,4 +176,5 @@ def test_any_request_is_refused_by_validation_or_translated(translate: Translate
     check()
     print(f"{translate.__name__}: {len(ran)} examples, {sum(ran)} passed validation")
     assert len(ran) >= EXAMPLES
-    assert sum(ran) >= EXAMPLES // 3, "most examples must reach the translator"
+    # About 40-50% of drawn requests are valid; a fifth is a floor no fair draw misses.
+    assert sum(ran) >= EXAMPLES // 5, "too few examples reached the translator"
