@@ -49,16 +49,16 @@ from adapters.inbound.stream import (
 )
 from router.auto.tokens import estimate_tokens
 from router.dispatch import Native, RoutePlan
-from router.logs import get_logger
-from router.server import (
+from router.exchange import (
     STATE,
     AppState,
     RequestRejected,
-    _log_request,
-    _plan,
-    _route_headers,
+    log_request,
+    plan_request,
     read_json,
+    route_headers,
 )
+from router.logs import get_logger
 from router.snapshots import snapshot_request
 from router.upstreams import AdapterFactory
 
@@ -151,7 +151,7 @@ async def _handle(request: web.Request, dialect: Dialect) -> web.StreamResponse:
     view = dialect.to_responses(body)
     # The task identity also reads the client's metadata (Claude Code's session id).
     plan_body = {**view, "metadata": body["metadata"]} if "metadata" in body else view
-    plan = await _plan(state, plan_body, request, request_id)
+    plan = await plan_request(state, plan_body, request, request_id)
     plan.client_headers = {
         **plan.client_headers,
         **{h: request.headers[h] for h in FORWARDED_ANTHROPIC_HEADERS if h in request.headers},
@@ -175,7 +175,7 @@ async def _handle(request: web.Request, dialect: Dialect) -> web.StreamResponse:
         headers={
             "Content-Type": "text/event-stream",
             "Cache-Control": "no-cache",
-            **_route_headers(opened.slug, opened.reason, request_id),
+            **route_headers(opened.slug, opened.reason, request_id),
         }
     )
     disconnected = False
@@ -198,7 +198,7 @@ async def _handle(request: web.Request, dialect: Dialect) -> web.StreamResponse:
     finally:
         await stream.aclose()
     outcome = stream.outcome
-    _log_request(
+    log_request(
         state,
         plan,
         opened.slug,
@@ -232,8 +232,8 @@ async def _complete(
     else:
         body = dialect.from_response(result, plan.requested)
         usage, status = result.get("usage"), str(result.get("status") or "completed")
-    _log_request(state, plan, slug, request_id, started, status=status, usage=usage, error=None)
-    return web.json_response(body, headers=_route_headers(slug, reason, request_id))
+    log_request(state, plan, slug, request_id, started, status=status, usage=usage, error=None)
+    return web.json_response(body, headers=route_headers(slug, reason, request_id))
 
 
 async def handle_count_tokens(request: web.Request) -> web.Response:
@@ -282,10 +282,10 @@ def _upstream_error(
     started: float,
 ) -> web.Response:
     slug = plan.slugs[0]
-    _log_request(
+    log_request(
         state, plan, slug, request_id, started, status=exc.status, usage=None, error=exc.code
     )
-    headers = _route_headers(slug, plan.reason, request_id)
+    headers = route_headers(slug, plan.reason, request_id)
     if exc.retry_after:
         headers["Retry-After"] = exc.retry_after
     return web.json_response(

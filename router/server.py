@@ -9,147 +9,41 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
-from adapters import jsonfast
 from adapters.base import UpstreamError
 from adapters.responses import TERMINAL_EVENTS, ResponsesRequest, response_object
 from router import __version__
-from router.auto.policy import NoEligibleCandidate
 from router.auto.tokens import warm_up
 from router.compaction import compacted_window, summary_request
-from router.dispatch import Dispatcher, OpenStream, RoutePlan, UnknownModel
-from router.hosts import allowed_hosts, host_allowlist_middleware
-from router.ledger import cost_usd, usage_counts
+from router.dispatch import OpenStream, RoutePlan
+from router.exchange import (
+    STATE,
+    AppState,
+    error_middleware,
+    error_response,
+    failed_before_stream,
+    log_request,
+    plan_request,
+    read_json,
+    reject,
+    route_headers,
+)
+from router.hosts import host_allowlist_middleware
+from router.inbound import register_inbound
 from router.logs import RoutingLog, get_logger
 from router.picker import register_picker
 from router.settings import SettingsStore
-from router.shutdown import (
-    DEFAULT_GRACE,
-    SHUTDOWN_MESSAGE,
-    InFlight,
-    in_flight_middleware,
-)
+from router.shutdown import DEFAULT_GRACE, SHUTDOWN_MESSAGE, in_flight_middleware
 from router.snapshots import snapshot_request
 from router.sse import encode_batch, encode_event, merged
 from router.upstreams import Upstreams
 
 log = get_logger("autorouter.server")
-
-STATE: web.AppKey[AppState] = web.AppKey("state")
-
-
-class AppState:
-    def __init__(
-        self,
-        store: SettingsStore,
-        upstreams: Upstreams,
-        routing_log: RoutingLog | None,
-        bind_host: str,
-    ) -> None:
-        self.store = store
-        self.upstreams = upstreams
-        self.routing_log = routing_log
-        self.bind_host = bind_host
-        self.dispatcher = Dispatcher(store, upstreams)
-        self.in_flight = InFlight()
-        self._allowed_for: object = None
-        self._allowed: frozenset[str] = frozenset()
-
-    def allowed_hosts(self) -> frozenset[str]:
-        settings = self.store.current()
-        if self._allowed_for is not settings:
-            self._allowed = allowed_hosts(self.bind_host, settings.server.allowed_hosts)
-            self._allowed_for = settings
-        return self._allowed
-
-    def record(self, event: str, **fields: Any) -> None:
-        if self.routing_log is not None:
-            self.routing_log.write(event, **fields)
-
-
-def error_response(
-    status: int,
-    message: str,
-    *,
-    code: str,
-    error_type: str = "invalid_request_error",
-    headers: Mapping[str, str] | None = None,
-) -> web.Response:
-    body = {"error": {"message": message, "type": error_type, "code": code, "param": None}}
-    return web.json_response(body, status=status, headers=headers)
-
-
-class RequestRejected(Exception):
-    """Raised by a handler step to answer at once with `response`."""
-
-    def __init__(self, response: web.Response) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
-def reject(status: int, message: str, *, code: str) -> RequestRejected:
-    return RequestRejected(error_response(status, message, code=code))
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except RequestRejected as exc:
-        return exc.response
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return error_response(exc.status, exc.reason, code=exc.reason.lower().replace(" ", "_"))
-    except Exception:
-        log.exception("handler_error", path=request.path)
-        return error_response(
-            500,
-            "internal proxy error (see the service log)",
-            code="server_error",
-            error_type="server_error",
-        )
-
-
-def upstream_error_response(exc: UpstreamError, headers: dict[str, str]) -> web.Response:
-    if exc.retry_after:
-        headers["Retry-After"] = exc.retry_after
-    return web.json_response(exc.body(), status=exc.status, headers=headers)
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object, or an HTTP error in OpenAI's error shape."""
-    max_bytes = request.app[STATE].store.current().server.max_body_bytes
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise _too_large(max_bytes)
-    try:
-        raw = await request.content.read(max_bytes + 1)
-    except (ConnectionError, OSError) as exc:
-        raise reject(400, f"could not read the request body: {exc}", code="bad_body") from None
-    if len(raw) > max_bytes:
-        raise _too_large(max_bytes)
-    try:
-        body = jsonfast.loads(raw)
-    except ValueError as exc:
-        raise reject(400, f"request body is not valid JSON: {exc}", code="invalid_json") from None
-    if not isinstance(body, dict):
-        raise reject(400, "request body must be a JSON object", code="invalid_json")
-    return body
-
-
-def _too_large(max_bytes: int) -> RequestRejected:
-    return reject(
-        413,
-        f"request body is larger than the limit of {max_bytes} bytes "
-        "(server.max_body_bytes in the settings)",
-        code="request_too_large",
-    )
 
 
 def _validate(body: dict[str, Any]) -> None:
@@ -163,34 +57,6 @@ def _validate(body: dict[str, Any]) -> None:
         ) from None
 
 
-def _route_headers(slug: str, reason: str | None, request_id: str) -> dict[str, str]:
-    headers = {"x-autorouter-model": slug, "x-request-id": request_id}
-    if reason:
-        headers["x-autorouter-reason"] = reason
-    return headers
-
-
-async def _plan(
-    state: AppState,
-    body: dict[str, Any],
-    request: web.Request,
-    request_id: str,
-    *,
-    compaction: bool = False,
-) -> RoutePlan:
-    try:
-        plan = await state.dispatcher.plan(body, request.headers, compaction=compaction)
-    except UnknownModel as exc:
-        raise reject(404, str(exc), code="model_not_found") from None
-    except NoEligibleCandidate as exc:
-        raise reject(
-            400, f"Auto routing found no eligible model: {exc}", code="no_eligible_model"
-        ) from None
-    if plan.decision is not None:
-        state.record(request_id=request_id, **plan.decision.log_fields())
-    return plan
-
-
 async def handle_responses(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     started = time.perf_counter()
@@ -198,23 +64,13 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
     snapshot_request(state.store.current(), request_id, request.headers, body)
     _validate(body)
-    plan = await _plan(state, body, request, request_id)
+    plan = await plan_request(state, body, request, request_id)
     if not body.get("stream"):
         return await _complete(state, plan, body, request_id, started)
     try:
         opened = await state.dispatcher.open_stream(plan, body)
     except UpstreamError as exc:
-        _log_request(
-            state,
-            plan,
-            plan.slugs[0],
-            request_id,
-            started,
-            status=exc.status,
-            usage=None,
-            error=exc.code,
-        )
-        return upstream_error_response(exc, _route_headers(plan.slugs[0], plan.reason, request_id))
+        return failed_before_stream(state, plan, request_id, started, exc)
     return await _stream(request, state, opened, request_id, started)
 
 
@@ -227,7 +83,7 @@ async def _stream(
             "Cache-Control": "no-cache",
             # A passthrough relays the backend's own headers (Codex's turn state, usage).
             **getattr(opened.events, "response_headers", {}),
-            **_route_headers(opened.slug, opened.reason, request_id),
+            **route_headers(opened.slug, opened.reason, request_id),
         }
     )
     terminal: dict[str, Any] | None = None
@@ -279,7 +135,7 @@ async def _stream(
         status = "lost"
     usage = terminal["response"].get("usage") if terminal is not None else None
     error = (terminal["response"].get("error") or {}).get("code") if terminal is not None else None
-    _log_request(
+    log_request(
         state,
         opened.plan,
         opened.slug,
@@ -323,18 +179,8 @@ async def _complete(
     try:
         slug, reason, result = await state.dispatcher.complete(plan, body)
     except UpstreamError as exc:
-        _log_request(
-            state,
-            plan,
-            plan.slugs[0],
-            request_id,
-            started,
-            status=exc.status,
-            usage=None,
-            error=exc.code,
-        )
-        return upstream_error_response(exc, _route_headers(plan.slugs[0], plan.reason, request_id))
-    _log_request(
+        return failed_before_stream(state, plan, request_id, started, exc)
+    log_request(
         state,
         plan,
         slug,
@@ -344,7 +190,7 @@ async def _complete(
         usage=result.get("usage"),
         error=None,
     )
-    return web.json_response(result, headers=_route_headers(slug, reason, request_id))
+    return web.json_response(result, headers=route_headers(slug, reason, request_id))
 
 
 async def handle_compact(request: web.Request) -> web.StreamResponse:
@@ -354,7 +200,7 @@ async def handle_compact(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
     if not isinstance(body.get("model"), str) or not body.get("model"):
         return error_response(400, "invalid request: model: field required", code="invalid_request")
-    plan = await _plan(state, body, request, request_id, compaction=True)
+    plan = await plan_request(state, body, request, request_id, compaction=True)
     try:
         window = await state.dispatcher.passthrough_compact(plan, body)
         if window is None:
@@ -363,18 +209,8 @@ async def handle_compact(request: web.Request) -> web.StreamResponse:
         else:
             slug, reason = plan.slugs[0], plan.reason
     except UpstreamError as exc:
-        _log_request(
-            state,
-            plan,
-            plan.slugs[0],
-            request_id,
-            started,
-            status=exc.status,
-            usage=None,
-            error=exc.code,
-        )
-        return upstream_error_response(exc, _route_headers(plan.slugs[0], plan.reason, request_id))
-    _log_request(
+        return failed_before_stream(state, plan, request_id, started, exc)
+    log_request(
         state,
         plan,
         slug,
@@ -384,38 +220,7 @@ async def handle_compact(request: web.Request) -> web.StreamResponse:
         usage=window.get("usage"),
         error=None,
     )
-    return web.json_response(window, headers=_route_headers(slug, reason, request_id))
-
-
-def _log_request(
-    state: AppState,
-    plan: RoutePlan,
-    slug: str,
-    request_id: str,
-    started: float,
-    *,
-    status: str | int,
-    usage: Mapping[str, Any] | None,
-    error: str | None,
-) -> None:
-    settings = state.store.current()
-    counts = usage_counts(usage)
-    model = settings.model(slug)
-    fields: dict[str, Any] = {
-        "request_id": request_id,
-        "requested": plan.requested,
-        "slug": slug,
-        "upstream_model": model.model if model else None,
-        "task": plan.task.value if plan.task else None,
-        "status": status,
-        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-        **counts,
-        "cost_usd": cost_usd(settings, slug, counts),
-    }
-    if error:
-        fields["error"] = error
-    log.info("request", **fields)
-    state.record("request", **fields)
+    return web.json_response(window, headers=route_headers(slug, reason, request_id))
 
 
 async def handle_models(request: web.Request) -> web.Response:
@@ -486,8 +291,6 @@ def create_app(
     app.router.add_get("/v1/models", handle_models)
     app.router.add_get("/health", handle_health)
     register_picker(app, store.current)
-    from router.inbound import register_inbound  # it builds on this module: import it here
-
     register_inbound(app)
 
     async def on_startup(_: web.Application) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from router.server import STATE, create_app
+from router.exchange import STATE
+from router.server import create_app
 from router.settings import SettingsStore
 
 
