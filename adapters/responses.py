@@ -16,8 +16,6 @@ import time
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from adapters.base import Event
 
 TERMINAL_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete"})
@@ -488,27 +486,3 @@ class ResponseStreamBuilder:
         )
         out.append(self._event({"type": event_type, "response": response}))
         return out
-
-
-def collect_response(events: list[Event]) -> dict[str, Any]:
-    """The final `response` object of a finished event list (for non-streaming answers)."""
-    for event in reversed(events):
-        if event.get("type") in TERMINAL_EVENTS:
-            return dict(event["response"])
-    raise ValueError("event stream has no terminal event")
-
-
-class ResponsesRequest(BaseModel):
-    """The fields of an incoming Responses request the proxy relies on.
-
-    Validated once per request; everything else is kept as sent (`extra="allow"`) and
-    the adapters read the raw dict, so a field a newer Codex adds is never lost.
-    """
-
-    model_config = ConfigDict(extra="allow")
-
-    model: str = Field(min_length=1)
-    input: str | list[dict[str, Any]]
-    stream: bool = False
-    tools: list[dict[str, Any]] | None = None
-    instructions: str | None = None

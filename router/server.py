@@ -16,7 +16,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from adapters.base import UpstreamError
-from adapters.responses import TERMINAL_EVENTS, ResponsesRequest, response_object
+from adapters.responses import TERMINAL_EVENTS, response_object
+from adapters.responses_request import ResponsesRequest
 from router import __version__
 from router.auto.tokens import warm_up
 from router.compaction import compacted_window, summary_request

@@ -23,7 +23,7 @@ from adapters.base import Target
 from adapters.chat_request import responses_to_chat
 from adapters.codex import backend_body
 from adapters.http import encode_body
-from adapters.responses import ResponsesRequest
+from adapters.responses_request import ResponsesRequest
 from tests.reliability.strategies import responses_requests
 
 EXAMPLES = 250
