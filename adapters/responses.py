@@ -486,3 +486,11 @@ class ResponseStreamBuilder:
         )
         out.append(self._event({"type": event_type, "response": response}))
         return out
+
+
+def collect_response(events: list[Event]) -> dict[str, Any]:
+    """The final `response` object of a finished event list (for non-streaming answers)."""
+    for event in reversed(events):
+        if event.get("type") in TERMINAL_EVENTS:
+            return dict(event["response"])
+    raise ValueError("event stream has no terminal event")

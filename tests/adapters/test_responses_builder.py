@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai.types.responses import ResponseStreamEvent
@@ -12,6 +13,7 @@ from openai.types.responses import ResponseStreamEvent
 from adapters.responses import (
     TERMINAL_EVENTS,
     ResponseStreamBuilder,
+    collect_response,
     make_usage,
     response_object,
 )
@@ -150,7 +152,12 @@ def test_only_one_terminal_event_ever() -> None:
     check_well_formed(events)
 
 
-def test_response_object_has_the_required_fields_when_empty() -> None:
+def test_collect_response_and_response_object() -> None:
+    builder = ResponseStreamBuilder("m", "resp_x")
+    events = builder.start() + builder.text_delta("hi") + builder.completed()
+    assert collect_response(events)["id"] == "resp_x"
+    with pytest.raises(ValueError):
+        collect_response(builder.start())
     obj = response_object("resp_y", "m", "completed", incomplete_reason=None)
     assert obj["incomplete_details"] is None and obj["output"] == []
 
