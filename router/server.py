@@ -181,17 +181,7 @@ async def _complete(
         slug, reason, result = await state.dispatcher.complete(plan, body)
     except UpstreamError as exc:
         return failed_before_stream(state, plan, request_id, started, exc)
-    log_request(
-        state,
-        plan,
-        slug,
-        request_id,
-        started,
-        status=result.get("status", "completed"),
-        usage=result.get("usage"),
-        error=None,
-    )
-    return web.json_response(result, headers=route_headers(slug, reason, request_id))
+    return _answered(state, plan, slug, reason, request_id, started, result)
 
 
 async def handle_compact(request: web.Request) -> web.StreamResponse:
@@ -211,17 +201,24 @@ async def handle_compact(request: web.Request) -> web.StreamResponse:
             slug, reason = plan.slugs[0], plan.reason
     except UpstreamError as exc:
         return failed_before_stream(state, plan, request_id, started, exc)
+    return _answered(state, plan, slug, reason, request_id, started, window)
+
+
+def _answered(
+    state: AppState,
+    plan: RoutePlan,
+    slug: str,
+    reason: str | None,
+    request_id: str,
+    started: float,
+    body: dict[str, Any],
+) -> web.Response:
+    """Log and send a whole (non-streamed) answer."""
+    status = body.get("status", "completed")
     log_request(
-        state,
-        plan,
-        slug,
-        request_id,
-        started,
-        status="completed",
-        usage=window.get("usage"),
-        error=None,
+        state, plan, slug, request_id, started, status=status, usage=body.get("usage"), error=None
     )
-    return web.json_response(window, headers=route_headers(slug, reason, request_id))
+    return web.json_response(body, headers=route_headers(slug, reason, request_id))
 
 
 async def handle_models(request: web.Request) -> web.Response:
