@@ -31,22 +31,14 @@ import structlog
 from adapters import jsonfast
 from adapters.base import EventBatch, Target, UpstreamError
 from adapters.codex_limits import is_quota_answer, quota_resets_in
-from adapters.errors import connect_error, http_error, scrub, stream_error_code, timeout_error
-from adapters.http import (
-    encode_body,
-    iter_body,
-    join_url,
-    request_timeout,
-    send,
-    stream_failure,
-)
+from adapters.errors import http_error, stream_error_code
+from adapters.http import iter_body, join_url, open_stream, stream_failure
 from adapters.responses import TERMINAL_EVENTS, new_id, response_object
 from adapters.sse import SSEDecoder
 
 log = structlog.get_logger(__name__)
 
 UPSTREAM = "the ChatGPT Codex backend"
-MAX_ERROR_BODY_BYTES = 64 * 1024
 
 FORWARDED_HEADERS = frozenset(
     {
@@ -216,45 +208,15 @@ class CodexPassthroughAdapter:
         *,
         accept: str = "text/event-stream",
     ) -> httpx.Response:
-        request = self._client.build_request(
-            "POST",
+        return await open_stream(
+            self._client,
             url,
-            content=encode_body(body),
-            headers=backend_headers(target, accept=accept),
-            timeout=request_timeout(target),
+            body,
+            backend_headers(target, accept=accept),
+            target,
+            upstream=UPSTREAM,
+            refusal=lambda status, raw, headers: _refusal(status, raw, headers, target),
         )
-        try:
-            response = await send(self._client, request)
-        except httpx.TimeoutException as exc:
-            connecting = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            raise timeout_error(UPSTREAM, "connect" if connecting else "first byte") from None
-        except httpx.HTTPError as exc:
-            detail = scrub(str(exc) or type(exc).__name__, [target.api_key])
-            raise connect_error(UPSTREAM, detail) from None
-        if response.status_code >= 400:
-            raw = await _read_error(response)
-            raise _refusal(response.status_code, raw, response.headers, target)
-        timeouts = request.extensions.get("timeout")
-        if isinstance(timeouts, dict):
-            # From the first body byte on, a read waits at most the idle timeout.
-            timeouts["read"] = target.timeouts.idle
-        return response
-
-
-async def _read_error(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in response.aiter_raw():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= MAX_ERROR_BODY_BYTES:
-                break
-    except httpx.HTTPError:
-        pass
-    finally:
-        await response.aclose()
-    return b"".join(chunks)
 
 
 def _refusal(status: int, raw: bytes, headers: Mapping[str, str], target: Target) -> UpstreamError:

@@ -9,7 +9,7 @@ error.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -19,6 +19,9 @@ from adapters.base import Target, UpstreamError
 from adapters.errors import connect_error, http_error, scrub, timeout_error
 
 MAX_ERROR_BODY_BYTES = 64 * 1024
+
+Refusal = Callable[[int, bytes, Mapping[str, str]], UpstreamError]
+"""Turns an upstream's error answer (status, body, headers) into the error to raise."""
 
 
 def join_url(base_url: str, path: str) -> str:
@@ -73,11 +76,13 @@ async def open_stream(
     target: Target,
     *,
     upstream: str,
+    refusal: Refusal | None = None,
 ) -> httpx.Response:
     """POST `body` and return the streaming response once its status is a success.
 
     The read timeout is the first-byte timeout until the headers arrive, then the
-    idle timeout between body reads.
+    idle timeout between body reads. An error status becomes `refusal(status, body,
+    headers)` when given (an upstream with error answers of its own), else `http_error`.
     """
     timeout = request_timeout(target)
     request = client.build_request(
@@ -99,6 +104,8 @@ async def open_stream(
             raw = await _read_limited(response)
         finally:
             await response.aclose()
+        if refusal is not None:
+            raise refusal(response.status_code, raw, response.headers)
         raise http_error(
             response.status_code, raw, response.headers, upstream=upstream, secrets=[target.api_key]
         )
