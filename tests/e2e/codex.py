@@ -7,24 +7,23 @@ on the wrapper would orphan it. Only after a grace period is the whole process g
 killed.
 
 The upstream usually runs in the test's own event loop, so the run is async: a blocking
-wait would starve the mock that Codex is talking to.
+wait would starve the mock that Codex is talking to. The process handling (time limit,
+SIGTERM then SIGKILL of the group) is the benchmark harness's `run_process`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
-import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.harness.processes import run_process
 from router.catalog import codex_overrides
 
-KILL_GRACE_SECONDS = 5.0
 _SCRUBBED_PREFIXES = ("CODEX_", "OPENAI_")
 """The developer's own Codex/OpenAI settings must not leak into a test run."""
 
@@ -203,43 +202,13 @@ async def run_codex_exec(
         resume=resume,
         images=images,
     )
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        cwd=workdir,
-        env=codex_env(codex_home, env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    communicate = asyncio.ensure_future(process.communicate())
-    timed_out = False
-    try:
-        stdout, stderr = await asyncio.wait_for(asyncio.shield(communicate), timeout)
-    except TimeoutError:
-        timed_out = True
-        stdout, stderr = await _terminate(process, communicate)
-    out = stdout.decode("utf-8", "replace")
+    finished = await run_process(args, cwd=workdir, env=codex_env(codex_home, env), timeout=timeout)
     return CodexRun(
-        returncode=process.returncode if process.returncode is not None else -1,
-        events=parse_events(out),
-        stdout=out,
-        stderr=stderr.decode("utf-8", "replace"),
+        returncode=finished.returncode,
+        events=parse_events(finished.stdout),
+        stdout=finished.stdout,
+        stderr=finished.stderr,
         workdir=workdir,
-        timed_out=timed_out,
+        timed_out=finished.timed_out,
         args=args,
     )
-
-
-async def _terminate(
-    process: asyncio.subprocess.Process, communicate: asyncio.Future[tuple[bytes, bytes]]
-) -> tuple[bytes, bytes]:
-    """SIGTERM the wrapper (it forwards to the native binary); kill the group if it lingers."""
-    with contextlib.suppress(ProcessLookupError):
-        process.send_signal(signal.SIGTERM)
-    try:
-        return await asyncio.wait_for(asyncio.shield(communicate), KILL_GRACE_SECONDS)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        return await communicate
