@@ -17,7 +17,7 @@ from adapters import jsonfast
 from adapters.anthropic_request import responses_to_messages
 from adapters.anthropic_stream import MessagesStreamTranslator, message_to_response
 from adapters.base import EventBatch, Target, UpstreamError
-from adapters.http import open_stream, post_json, stream_failure
+from adapters.http import BodyReader, open_stream, post_json, stream_failure
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.thinking import origin_of
 from adapters.tools import ToolMap
@@ -135,12 +135,11 @@ async def _events(
     response: httpx.Response, translator: MessagesStreamTranslator, upstream: str
 ) -> AsyncIterator[EventBatch]:
     decoder = SSEDecoder()
+    body = BodyReader(response)
     try:
         yield translator.start()
         try:
-            # aiter_bytes, not aiter_raw: a proxy in front of an Anthropic-compatible
-            # endpoint may compress the stream.
-            async for chunk in response.aiter_bytes():
+            while chunk := await body.read():
                 batch = _translate(decoder.feed(chunk), translator)
                 if batch:
                     yield batch
@@ -157,7 +156,7 @@ async def _events(
     finally:
         # Also runs when the consumer closes the iterator early: the connection goes
         # back to the pool (or is dropped) instead of lingering until garbage collection.
-        await response.aclose()
+        await body.aclose()
 
 
 def _translate(events: list[SSEEvent], translator: MessagesStreamTranslator) -> EventBatch:

@@ -19,7 +19,7 @@ from adapters import jsonfast
 from adapters.base import EventBatch, Target
 from adapters.chat_request import responses_to_chat
 from adapters.chat_stream import UPSTREAM, ChatStreamTranslator, chat_completion_to_response
-from adapters.http import iter_body, join_url, open_stream, post_json, stream_failure
+from adapters.http import BodyReader, join_url, open_stream, post_json, stream_failure
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.tools import ToolMap
 
@@ -152,10 +152,10 @@ async def _events(
 ) -> AsyncGenerator[EventBatch, None]:
     decoder = SSEDecoder()
     reader = _Reader(translator)
-    body = iter_body(response)
+    body = BodyReader(response)
     try:
         yield translator.start()
-        async for raw in body:
+        while raw := await body.read():
             batch: EventBatch = []
             reader.read(decoder.feed(raw), batch)
             if batch:

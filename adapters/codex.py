@@ -32,7 +32,7 @@ from adapters import jsonfast
 from adapters.base import EventBatch, Target, UpstreamError
 from adapters.codex_limits import is_quota_answer, quota_resets_in
 from adapters.errors import http_error, stream_error_code
-from adapters.http import iter_body, join_url, open_stream, stream_failure
+from adapters.http import BodyReader, join_url, open_stream, stream_failure
 from adapters.responses import TERMINAL_EVENTS, new_id, response_object
 from adapters.sse import SSEDecoder
 
@@ -254,10 +254,10 @@ async def _events(
     response: httpx.Response, model: str, target: Target
 ) -> AsyncGenerator[EventBatch, None]:
     decoder = SSEDecoder()
-    body = iter_body(response)
+    body = BodyReader(response)
     finished = False
     try:
-        async for raw in body:
+        while raw := await body.read():
             batch, finished = _decode(decoder.feed(raw), model)
             if batch:
                 yield batch

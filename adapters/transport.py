@@ -90,6 +90,12 @@ class EnvProxies:
         )
 
 
+RAW_BODY = "autorouter.raw_body"
+"""The `httpx.Response.extensions` key under which this transport hands out the
+`ResponseBody` itself, for readers that want one network read per call (`read()`)
+rather than httpx's four generator layers (`aiter_bytes`)."""
+
+
 class ResponseBody(httpx.AsyncByteStream):
     """An aiohttp response body as httpx reads it; releasing it before its end closes
     the connection (aiohttp only pools a connection whose body was read in full)."""
@@ -97,14 +103,22 @@ class ResponseBody(httpx.AsyncByteStream):
     def __init__(self, response: aiohttp.ClientResponse, timeouts: Mapping[str, Any]) -> None:
         self._response = response
         self._timeouts = timeouts
+        self._reading = False
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        self._apply_read_timeout()
+    async def read(self) -> bytes:
+        """What has arrived since the last call, waiting for at least one byte; `b""`
+        once the body has ended. Not decoded: the caller checks `Content-Encoding`."""
+        if not self._reading:
+            self._reading = True
+            self._apply_read_timeout()
         try:
-            async for chunk in self._response.content.iter_any():
-                yield chunk
+            return await self._response.content.readany()
         except aiohttp.ClientError as exc:
             raise httpx_error(exc) from exc
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while chunk := await self.read():
+            yield chunk
 
     def _apply_read_timeout(self) -> None:
         connection = self._response.connection
@@ -171,13 +185,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except aiohttp.ClientError as exc:
             raise httpx_error(exc) from exc
+        body = ResponseBody(response, timeouts)
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
-            stream=ResponseBody(response, timeouts),
+            stream=body,
             extensions={
                 "http_version": b"HTTP/1.1",  # what aiohttp's client speaks
                 "reason_phrase": (response.reason or "").encode(),
+                RAW_BODY: body,
             },
         )
 
