@@ -1,13 +1,7 @@
-"""Anthropic Messages and chat-completions clients (Claude Code, SDKs, editors).
+"""The handlers behind `router.inbound`'s routes: Anthropic Messages and chat-completions
+clients, translated to and from Responses (`adapters.inbound`) or passed through.
 
-`POST /v1/messages`, `POST /v1/messages/count_tokens` and `POST /v1/chat/completions`
-enter through the same task identity, route decision and routing log as `/v1/responses`:
-the request is translated into a Responses body (`adapters.inbound`), which the Auto
-router classifies and any adapter can serve; the answer is written back in the client's
-dialect. A target that speaks the client's own dialect gets the client's body passed
-through instead (`Dispatcher.open_stream(native=...)`).
-
-Errors are answered in the client's dialect too: Anthropic's envelope
+Errors are answered in the client's dialect: Anthropic's envelope
 (`{"type": "error", "error": {...}}`) for Messages clients, OpenAI's for chat clients.
 """
 
@@ -18,7 +12,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from aiohttp import web
 
@@ -32,13 +26,7 @@ from adapters.inbound.anthropic_out import (
 )
 from adapters.inbound.chat_in import chat_to_responses
 from adapters.inbound.chat_out import encode_chunks, response_to_completion
-from adapters.inbound.passthrough import (
-    ANTHROPIC_KIND,
-    CHAT_KIND,
-    FORWARDED_ANTHROPIC_HEADERS,
-    AnthropicPassthrough,
-    ChatPassthrough,
-)
+from adapters.inbound.passthrough import FORWARDED_ANTHROPIC_HEADERS
 from adapters.inbound.stream import (
     Answer,
     AnthropicWriter,
@@ -60,7 +48,6 @@ from router.exchange import (
 )
 from router.logs import get_logger
 from router.snapshots import snapshot_request
-from router.upstreams import AdapterFactory
 
 log = get_logger("autorouter.inbound")
 
@@ -116,18 +103,6 @@ CHAT = Dialect(
 )
 
 
-def register_inbound(app: web.Application) -> None:
-    """Routes for Anthropic and chat clients, and their passthrough adapters."""
-    upstreams = app[STATE].upstreams
-    # The passthrough adapters answer in the client's dialect, not with Responses events:
-    # only the handlers below ask for them (through `native`).
-    upstreams.register(ANTHROPIC_KIND, cast(AdapterFactory, AnthropicPassthrough))
-    upstreams.register(CHAT_KIND, cast(AdapterFactory, ChatPassthrough))
-    app.router.add_post("/v1/messages", _handler(MESSAGES))
-    app.router.add_post("/v1/messages/count_tokens", handle_count_tokens)
-    app.router.add_post("/v1/chat/completions", _handler(CHAT))
-
-
 def _handler(dialect: Dialect) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
@@ -136,6 +111,10 @@ def _handler(dialect: Dialect) -> Callable[[web.Request], Awaitable[web.StreamRe
             return _reshaped(exc.response, dialect)
 
     return handle
+
+
+handle_messages = _handler(MESSAGES)
+handle_chat = _handler(CHAT)
 
 
 async def _handle(request: web.Request, dialect: Dialect) -> web.StreamResponse:

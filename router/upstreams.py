@@ -4,27 +4,33 @@ Clients are keyed by (adapter kind, origin), so every model behind the same endp
 shares one connection pool; they are created on first use and closed with the app. Each
 is an `httpx.AsyncClient` on `adapters.transport.AiohttpTransport`: the adapters speak
 httpx, aiohttp's C parser reads the streams.
+
+The adapter for a kind is registered as a factory or as where its factory lives
+(`"module:attribute"`), imported when a target of that kind is first used: a proxy with
+only chat models never loads the Anthropic or Codex adapters, and none is loaded before
+the server answers (start-up time, resident memory).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import urlsplit
 
 import httpx
 
-from adapters.anthropic import AnthropicMessagesAdapter
 from adapters.base import Adapter, Target
-from adapters.chat import ChatCompletionsAdapter
-from adapters.codex import CodexPassthroughAdapter
 from adapters.transport import AiohttpTransport
 
 AdapterFactory = Callable[[httpx.AsyncClient], Adapter]
+AdapterSpec = AdapterFactory | str
+"""A factory, or its `"module:attribute"` path, imported on first use."""
 
-ADAPTERS: dict[str, AdapterFactory] = {
-    "chat": ChatCompletionsAdapter,
-    "anthropic": AnthropicMessagesAdapter,
-    "codex": CodexPassthroughAdapter,
+ADAPTERS: dict[str, AdapterSpec] = {
+    "chat": "adapters.chat:ChatCompletionsAdapter",
+    "anthropic": "adapters.anthropic:AnthropicMessagesAdapter",
+    "codex": "adapters.codex:CodexPassthroughAdapter",
 }
 
 POOL_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30)
@@ -48,13 +54,21 @@ class UnsupportedUpstream(Exception):
     pass
 
 
+def resolve(spec: AdapterSpec) -> AdapterFactory:
+    """The factory itself, importing it first when `spec` is its path."""
+    if not isinstance(spec, str):
+        return spec
+    module, _, attribute = spec.partition(":")
+    return cast(AdapterFactory, getattr(importlib.import_module(module), attribute))
+
+
 class Upstreams:
-    def __init__(self, factories: dict[str, AdapterFactory] | None = None) -> None:
+    def __init__(self, factories: dict[str, AdapterSpec] | None = None) -> None:
         self._factories = dict(ADAPTERS if factories is None else factories)
         self._adapters: dict[tuple[str, str], Adapter] = {}
         self._clients: list[httpx.AsyncClient] = []
 
-    def register(self, kind: str, factory: AdapterFactory) -> None:
+    def register(self, kind: str, factory: AdapterSpec) -> None:
         self._factories[kind] = factory
 
     def adapter_for(self, target: Target) -> Adapter:
@@ -63,12 +77,13 @@ class Upstreams:
         key = (target.kind, origin)
         adapter = self._adapters.get(key)
         if adapter is None:
-            factory = self._factories.get(target.kind)
-            if factory is None:
+            spec = self._factories.get(target.kind)
+            if spec is None:
                 raise UnsupportedUpstream(
                     f"model {target.slug!r} uses provider kind {target.kind!r}, "
                     "which this version does not serve yet"
                 )
+            factory = self._factories[target.kind] = resolve(spec)
             client = upstream_client(origin)
             self._clients.append(client)
             adapter = factory(client)
