@@ -1,4 +1,9 @@
-"""The `autorouter` command line."""
+"""The `autorouter` command line.
+
+Commands import what only they need inside their function, not here: `serve` is the
+daemon's start-up, and every module imported here is start-up time and resident memory
+of the proxy.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,6 @@ from pathlib import Path
 
 import router.commands
 from router import __version__, daemon
-from router.catalog import codex_overrides, provider_snippet, write_catalog
 from router.paths import state_dir
 from router.settings import Settings, SettingsError, default_settings_path, load_settings
 
@@ -125,6 +129,8 @@ def _catalog_path(args: argparse.Namespace) -> Path:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from router.catalog import provider_snippet, write_catalog
+
     settings = _load(args)
     path = write_catalog(settings, _catalog_path(args))
     host = args.host or settings.server.host
@@ -147,6 +153,8 @@ def find_codex() -> str | None:
 
 
 def cmd_codex(args: argparse.Namespace) -> int:
+    from router.catalog import codex_overrides, write_catalog
+
     settings = _load(args)
     codex = find_codex()
     if codex is None:
