@@ -17,12 +17,15 @@ import json
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from router.codex_config import CodexConfig, CodexConfigError, config_path
 from router.paths import state_dir
 from router.settings import Settings
+
+if TYPE_CHECKING:
+    from router.codex_config import CodexConfig
 
 TOKEN_HEADER = "X-Autorouter-Token"
 PICKER: web.AppKey[Picker] = web.AppKey("picker")
@@ -35,7 +38,7 @@ class Picker:
         config: Callable[[], CodexConfig] | None = None,
     ) -> None:
         self.settings = settings
-        self.config = config or (lambda: CodexConfig(config_path(), state_dir()))
+        self.config = config or _user_config
         self.token = secrets.token_urlsafe(32)
 
     def choices(self) -> list[tuple[str, str]]:
@@ -51,6 +54,14 @@ class Picker:
         return presented is not None and hmac.compare_digest(
             presented.encode(), self.token.encode()
         )
+
+
+def _user_config() -> CodexConfig:
+    # router.codex_config (tomlkit, the catalog) is imported on the first use of the
+    # picker, not when the routes are registered: start-up time.
+    from router.codex_config import CodexConfig, config_path
+
+    return CodexConfig(config_path(), state_dir())
 
 
 def _page(picker: Picker, active: str | None, nonce: str) -> str:
@@ -108,6 +119,8 @@ def _error(status: int, message: str, code: str) -> web.Response:
 
 
 async def handle_picker(request: web.Request) -> web.Response:
+    from router.codex_config import CodexConfigError
+
     picker = request.app[PICKER]
     try:
         active = picker.config().current_model()
@@ -129,6 +142,8 @@ async def handle_picker(request: web.Request) -> web.Response:
 
 
 async def handle_switch(request: web.Request) -> web.Response:
+    from router.codex_config import CodexConfigError
+
     picker = request.app[PICKER]
     if not picker.token_ok(request.headers.get(TOKEN_HEADER)):
         return _error(403, "missing or wrong picker token; use the /picker page", "bad_token")
@@ -159,6 +174,8 @@ def register_picker(
         path = codex_config
 
         def config() -> CodexConfig:
+            from router.codex_config import CodexConfig
+
             return CodexConfig(path, state_dir())
 
     picker = Picker(settings, config)
