@@ -16,6 +16,10 @@ windows each answer reports, and every exhaustion, are written to `accounts.json
 
 `$CODEX_BASE_URL` replaces the default backend address (how tests reach a mock); a model
 configured with its own `base_url` keeps it.
+
+Every proxy builds this service, so the passthrough adapter (`adapters.codex`) and the
+accounts store are imported on first use, not here: a proxy without Codex passthrough
+models never loads them (start-up time, resident memory).
 """
 
 from __future__ import annotations
@@ -24,13 +28,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from adapters.accounts import CredentialPool, Verdict, rotate
 from adapters.base import EventBatch, Target, UpstreamError
-from adapters.codex import CodexPassthroughAdapter, CodexUpstreamError, collect
 from adapters.codex_limits import RateLimits, parse_rate_limits
-from router.accounts_store import ACCOUNTS_FILE, AccountsStore, PoolTokens, Usage
 from router.codex_auth import (
     AuthFileTokens,
     CodexAuthError,
@@ -56,6 +58,10 @@ from router.codex_pat import (
 from router.logs import get_logger
 from router.paths import state_dir
 from router.settings import DEFAULT_BASE_URLS, ModelConfig
+
+if TYPE_CHECKING:
+    from adapters.codex import CodexPassthroughAdapter
+    from router.accounts_store import AccountsStore, Usage
 
 log = get_logger("autorouter.codex")
 
@@ -126,6 +132,8 @@ class CodexService:
     @property
     def store(self) -> AccountsStore:
         if self._store is None:
+            from router.accounts_store import ACCOUNTS_FILE, AccountsStore
+
             self._store = AccountsStore(state_dir() / ACCOUNTS_FILE)
         return self._store
 
@@ -150,6 +158,8 @@ class CodexService:
     def credentials(self) -> dict[str, Credential]:
         """The pool's members by id, rebuilt when the accounts file or ambient login
         changes; members that stay keep their state (a refresh in flight, usage)."""
+        from router.accounts_store import PoolTokens
+
         auth_path = auth_json_path(self._environ)
         pat = personal_access_token(self._environ, auth_path)
         signature = (
@@ -258,6 +268,8 @@ class CodexService:
     async def complete(
         self, adapter: Any, body: Mapping[str, Any], target: Target
     ) -> dict[str, Any]:
+        from adapters.codex import collect
+
         passthrough = _passthrough(adapter)
 
         async def op(t: Target) -> tuple[AsyncIterator[EventBatch], RateLimits | None]:
@@ -279,6 +291,8 @@ class CodexService:
     async def _rotate(
         self, target: Target, op: Callable[[Target], Awaitable[tuple[T, RateLimits | None]]]
     ) -> T:
+        from adapters.codex import CodexUpstreamError
+
         try:
             credentials = self.credentials()
         except CodexAuthError as exc:
@@ -334,6 +348,8 @@ class CodexService:
 
     def _persist(self, member: str) -> None:
         """Write the member's usage to the accounts file when it changed noticeably."""
+        from router.accounts_store import Usage
+
         state = self.pool.state(member)
         usage = Usage(state.limits, state.exhausted_until)
         if _rounded(usage) == _rounded(self._persisted.get(member, Usage())):
@@ -354,6 +370,8 @@ def _rounded(usage: Usage) -> tuple[Any, ...]:
 
 
 def _passthrough(adapter: Any) -> CodexPassthroughAdapter:
+    from adapters.codex import CodexPassthroughAdapter
+
     if not isinstance(adapter, CodexPassthroughAdapter):
         raise UpstreamError(500, "server_error", "the codex kind is not served by the passthrough")
     return adapter

@@ -13,17 +13,18 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.base import EventBatch, Target, UpstreamError
-from adapters.codex import forwardable_headers
-from router.auto.router import AutoRouter
 from router.auto.types import RouteDecision
 from router.credentials import Credentials
 from router.logs import get_logger
 from router.settings import ModelConfig, Settings, SettingsStore
 from router.task import TaskKey, task_key
 from router.upstreams import UnsupportedUpstream, Upstreams
+
+if TYPE_CHECKING:
+    from router.auto.router import AutoRouter
 
 log = get_logger("autorouter.dispatch")
 
@@ -86,6 +87,10 @@ class Dispatcher:
         if settings.auto_slug is None:
             return None
         if self._auto is None:
+            # Imported with the first Auto settings: a proxy without Auto never loads the
+            # router and its classifier (start-up time).
+            from router.auto.router import AutoRouter
+
             self._auto = AutoRouter(settings, self.call_model)
         elif self._auto_settings is not settings:
             self._auto.update_settings(settings)
@@ -118,6 +123,10 @@ class Dispatcher:
     async def plan(
         self, body: Mapping[str, Any], headers: Mapping[str, str], *, compaction: bool = False
     ) -> RoutePlan:
+        # Imported on the first request, not at start-up: adapters.codex is the Codex
+        # passthrough adapter, which a proxy without passthrough models otherwise never loads.
+        from adapters.codex import forwardable_headers
+
         settings = self.settings
         requested = str(body.get("model") or "")
         auto = self.auto_router(settings)
