@@ -1,0 +1,79 @@
+"""Start-up loads only what a request needs: the rest is imported on first use.
+
+Every module imported before `/health` answers is start-up time and resident memory of
+the proxy, so these guard the lazy imports (router/upstreams.py, router/inbound.py, the
+CLI's commands, the tokenizer, the Codex integration).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from router.inbound import PASSTHROUGH_ADAPTERS
+from router.upstreams import ADAPTERS, resolve
+
+NOT_AT_START_UP = [
+    "tiktoken",
+    "tomlkit",
+    "sqlite3",
+    "adapters.anthropic",
+    "adapters.chat",
+    "adapters.codex",
+    "adapters.inbound.anthropic_in",
+    "adapters.inbound.chat_in",
+    "adapters.inbound.passthrough",
+    "router.inbound_handlers",
+    "router.auto.router",
+    "router.auto.classifier",
+    "router.accounts_store",
+    "router.catalog",
+    "router.codex_config",
+    "router.codex_history",
+]
+
+
+def test_a_chat_only_proxy_starts_without_the_optional_modules(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.json"
+    model = {"provider": "generic-chat-completion-api", "base_url": "http://127.0.0.1:9/v1"}
+    settings.write_text(
+        json.dumps(
+            {"models": [{**model, "slug": "a", "model": "a"}, {**model, "slug": "b", "model": "b"}]}
+        )
+    )
+    # What `python -m router serve` runs before it listens: the CLI's parser, the
+    # settings, the server's modules and the app.
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        from pathlib import Path
+        from router.cli import build_parser
+        from router.settings import SettingsStore
+        from router.server import create_app
+
+        build_parser().parse_args(["serve", "--settings", {str(settings)!r}])
+        create_app(SettingsStore(Path({str(settings)!r})))
+        print(json.dumps(sorted(sys.modules)))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "AUTOROUTER_STATE_DIR": str(tmp_path / "state")},
+    )
+    loaded = set(json.loads(result.stdout))
+    assert "router.server" in loaded
+    assert sorted(loaded & set(NOT_AT_START_UP)) == []
+
+
+def test_every_registered_adapter_path_resolves() -> None:
+    for spec in ADAPTERS.values():
+        assert callable(resolve(spec))
+    for kind, spec in PASSTHROUGH_ADAPTERS.items():
+        assert resolve(spec).kind == kind  # type: ignore[attr-defined]
