@@ -1,9 +1,4 @@
-"""The `autorouter` command line.
-
-Commands import what only they need inside their function, not here: `serve` is the
-daemon's start-up, and every module imported here is start-up time and resident memory
-of the proxy.
-"""
+"""The `autorouter` command line."""
 
 from __future__ import annotations
 
@@ -22,6 +17,10 @@ import router.commands
 from router import __version__, daemon
 from router.paths import state_dir
 from router.settings import Settings, SettingsError, default_settings_path, load_settings
+
+# Commands import what only they need inside their function, not here: `serve` is the
+# daemon's start-up, and every module imported here is start-up time and resident memory
+# of the proxy.
 
 DEFAULT_HOST = "127.0.0.1"
 
@@ -228,7 +227,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command_name: str | None = None) -> argparse.ArgumentParser:
+    """The parser for every command; for `command_name` when it is one of the commands
+    defined here, without importing the modules of `router.commands` (the daemon's
+    start-up, `serve`, does not pay for them)."""
     parser = argparse.ArgumentParser(prog="autorouter", description=__doc__)
     parser.add_argument("--version", action="version", version=f"autorouter {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -281,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--image", action="store_true", help="pretend the prompt has an image")
     stats = command("stats", cmd_stats, "summarise the routing log: models, tokens, cost, saving")
     stats.add_argument("--routing-log", help="routing log file (default: state dir routing.jsonl)")
+    if command_name in sub.choices:
+        return parser
     for module_info in pkgutil.iter_modules(router.commands.__path__):
         module = importlib.import_module(f"router.commands.{module_info.name}")
         module.add_commands(command)
@@ -288,8 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The parser is not kept: `serve` runs for as long as the process does.
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return int(args.func(args))
     except SettingsError as exc:

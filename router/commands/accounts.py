@@ -22,12 +22,20 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from router.accounts_store import (
+    ACCOUNTS_FILE,
+    Account,
+    AccountsError,
+    AccountsStore,
+    Pool,
+    Usage,
+    from_codex_auth,
+    from_pi_auth,
+    from_token,
+)
+from router.codex_auth import CodexAuthError, auth_json_path
 from router.paths import state_dir
-
-if TYPE_CHECKING:
-    from router.accounts_store import Account, AccountsStore, Pool, Usage
 
 Command = Callable[..., argparse.ArgumentParser]
 
@@ -35,8 +43,6 @@ PI_AUTH = Path("~/.pi/agent/auth.json")
 
 
 def _store() -> AccountsStore:
-    from router.accounts_store import ACCOUNTS_FILE, AccountsStore
-
     return AccountsStore(state_dir() / ACCOUNTS_FILE)
 
 
@@ -71,8 +77,6 @@ def _reset_of(usage: Usage) -> float | None:
 
 def format_accounts(pool: Pool, now: float) -> str:
     """The `accounts` table. Shows labels and ids, never a token."""
-    from router.accounts_store import Usage
-
     rows = [("#", "account", "state", "usage", "weekly reset", "cooldown")]
     for position, account in enumerate(pool.accounts, start=1):
         usage = (pool.usage or {}).get(account.id, Usage())
@@ -109,9 +113,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _account_to_add(args: argparse.Namespace) -> Account:
-    from router.accounts_store import AccountsError, from_codex_auth, from_pi_auth, from_token
-    from router.codex_auth import auth_json_path
-
     if args.token_env:
         value = os.environ.get(args.token_env, "")
         if not value.strip():
@@ -126,9 +127,6 @@ def _account_to_add(args: argparse.Namespace) -> Account:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from router.accounts_store import AccountsError
-    from router.codex_auth import CodexAuthError
-
     try:
         account = _account_to_add(args)
     except (AccountsError, CodexAuthError) as exc:
@@ -140,8 +138,6 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from router.accounts_store import AccountsError
-
     try:
         account = _store().remove(args.account)
     except AccountsError as exc:
@@ -152,8 +148,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
-    from router.accounts_store import AccountsError
-
     if args.clear == (args.account is not None):
         print("autorouter: give an account to pin, or --clear", file=sys.stderr)
         return 2

@@ -8,15 +8,20 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from router import daemon
+from router.catalog import write_catalog
+from router.codex_config import (
+    PROVIDER_ID,
+    CodexConfig,
+    codex_home,
+    config_path,
+    managed_entries,
+)
+from router.codex_history import HistoryMove, move_threads
 from router.paths import state_dir
 from router.settings import Settings, default_settings_path, load_settings
-
-if TYPE_CHECKING:
-    from router.codex_config import CodexConfig
-    from router.codex_history import HistoryMove
 
 Command = Callable[..., argparse.ArgumentParser]
 
@@ -38,8 +43,6 @@ def _base_url(host: str, port: int) -> str:
 
 
 def _config() -> CodexConfig:
-    from router.codex_config import CodexConfig, config_path
-
     return CodexConfig(config_path(), state_dir())
 
 
@@ -65,10 +68,6 @@ def _report_history(move: HistoryMove, where: str) -> None:
 
 
 def enable(args: argparse.Namespace) -> int:
-    from router.catalog import write_catalog
-    from router.codex_config import PROVIDER_ID, codex_home, managed_entries
-    from router.codex_history import move_threads
-
     settings = load_settings(_settings_path(args))
     model = args.model or settings.auto_slug or settings.slugs()[0]
     if model not in settings.slugs():
@@ -91,9 +90,6 @@ def enable(args: argparse.Namespace) -> int:
 
 
 def disable(args: argparse.Namespace) -> int:
-    from router.codex_config import PROVIDER_ID, codex_home
-    from router.codex_history import move_threads
-
     config = _config()
     result = config.disable()
     if result is None:

@@ -7,6 +7,7 @@ CLI's commands, the tokenizer, the Codex integration).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from router.cli import build_parser
 from router.inbound import PASSTHROUGH_ADAPTERS
 from router.upstreams import ADAPTERS, resolve
 
@@ -34,6 +36,8 @@ NOT_AT_START_UP = [
     "router.catalog",
     "router.codex_config",
     "router.codex_history",
+    "router.commands.accounts",
+    "router.commands.codex_integration",
 ]
 
 
@@ -55,7 +59,7 @@ def test_a_chat_only_proxy_starts_without_the_optional_modules(tmp_path: Path) -
         from router.settings import SettingsStore
         from router.server import create_app
 
-        build_parser().parse_args(["serve", "--settings", {str(settings)!r}])
+        build_parser("serve").parse_args(["serve", "--settings", {str(settings)!r}])
         create_app(SettingsStore(Path({str(settings)!r})))
         print(json.dumps(sorted(sys.modules)))
         """
@@ -77,3 +81,17 @@ def test_every_registered_adapter_path_resolves() -> None:
         assert callable(resolve(spec))
     for kind, spec in PASSTHROUGH_ADAPTERS.items():
         assert resolve(spec).kind == kind  # type: ignore[attr-defined]
+
+
+def test_the_parser_for_a_built_in_command_leaves_the_plug_in_commands_out() -> None:
+    full = build_parser()
+    assert {"serve", "enable", "accounts"} <= set(_commands(full))
+    assert "serve" in _commands(build_parser("serve"))
+    assert "enable" not in _commands(build_parser("serve"))
+    assert "enable" in _commands(build_parser("enable"))
+    assert "serve" in _commands(build_parser(None))
+
+
+def _commands(parser: argparse.ArgumentParser) -> list[str]:
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(actions[0].choices)
