@@ -126,9 +126,10 @@ class _Reader:
         return self.done or self.translator.terminated
 
     def read(self, events: list[SSEEvent], batch: EventBatch) -> None:
+        if self.stop:
+            return
+        translator = self.translator
         for event in events:
-            if self.stop:
-                return
             data = event.data
             if data == DONE_MARKER:
                 self.done = True
@@ -140,11 +141,13 @@ class _Reader:
             except ValueError:
                 chunk = None
             if not isinstance(chunk, dict):
-                batch.extend(self.translator.fail("server_error", MALFORMED_CHUNK))
+                batch.extend(translator.fail("server_error", MALFORMED_CHUNK))
                 return
             if event.event == "error" and "error" not in chunk:
                 chunk = {"error": chunk}
-            batch.extend(self.translator.feed(chunk))
+            batch.extend(translator.feed(chunk))
+            if translator.terminated:
+                return
 
 
 async def _events(

@@ -163,47 +163,56 @@ class ResponseStreamBuilder:
     def text_delta(self, delta: str) -> list[Event]:
         if not delta:
             return []
-        out: list[Event] = []
-        if self._reasoning is not None:
-            self._close_reasoning(out)
         item = self._text
+        # Every delta but the first is one event with nothing to open or close: no
+        # list to grow for them.
+        opened: list[Event] | None = None
         if item is None:
-            item = self._open(
-                {
-                    "id": new_id("msg"),
-                    "type": "message",
-                    "role": "assistant",
-                    "status": "in_progress",
-                    "content": [],
-                },
-                out,
-            )
-            self._text = item
-            out.append(
-                self._event(
-                    {
-                        "type": "response.content_part.added",
-                        "item_id": item.data["id"],
-                        "output_index": item.index,
-                        "content_index": 0,
-                        "part": {"type": "output_text", "text": "", "annotations": []},
-                    }
-                )
-            )
+            opened = []
+            if self._reasoning is not None:
+                self._close_reasoning(opened)
+            item = self._open_text(opened)
         item.text_parts.append(delta)
+        seq = self._seq
+        self._seq = seq + 1
+        event = {
+            "type": "response.output_text.delta",
+            "item_id": item.data["id"],
+            "output_index": item.index,
+            "content_index": 0,
+            "delta": delta,
+            "logprobs": [],
+            "sequence_number": seq,
+        }
+        if opened is None:
+            return [event]
+        opened.append(event)
+        return opened
+
+    def _open_text(self, out: list[Event]) -> _Item:
+        item = self._open(
+            {
+                "id": new_id("msg"),
+                "type": "message",
+                "role": "assistant",
+                "status": "in_progress",
+                "content": [],
+            },
+            out,
+        )
+        self._text = item
         out.append(
             self._event(
                 {
-                    "type": "response.output_text.delta",
+                    "type": "response.content_part.added",
                     "item_id": item.data["id"],
                     "output_index": item.index,
                     "content_index": 0,
-                    "delta": delta,
-                    "logprobs": [],
+                    "part": {"type": "output_text", "text": "", "annotations": []},
                 }
             )
         )
-        return out
+        return item
 
     def _close_text(self, out: list[Event]) -> None:
         item = self._text

@@ -35,7 +35,17 @@ def encode_event(event: dict[str, Any]) -> bytes:
 
 
 def encode_batch(events: list[dict[str, Any]]) -> bytes:
-    return b"".join([encode_event(event) for event in events])
+    # One orjson call per event and nothing else in the common case; an event orjson
+    # refuses, or a type with no UTF-8 form, sends the batch the careful way.
+    try:
+        return b"".join(
+            [
+                b"event: %s\ndata: %s\n\n" % (event["type"].encode(), orjson.dumps(event))
+                for event in events
+            ]
+        )
+    except (orjson.JSONEncodeError, UnicodeEncodeError):
+        return b"".join([encode_event(event) for event in events])
 
 
 def _json(event: dict[str, Any]) -> bytes:
