@@ -18,6 +18,7 @@ import httpx
 
 from router.logs import configure_logging, get_logger, routing_log_path
 from router.paths import atomic_write, state_dir
+from router.runtime import tune_garbage_collector
 from router.settings import SettingsStore
 from router.shutdown import DEFAULT_GRACE
 
@@ -108,6 +109,7 @@ async def _serve(options: ServeOptions, store: SettingsStore) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    tune_garbage_collector()
     log.info(
         "listening",
         url=f"http://{options.host}:{options.port}",
