@@ -38,6 +38,9 @@ _INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content
 # States of the content scanner.
 _START, _THINK, _TEXT = 0, 1, 2
 
+_TEXT_ONLY_KEYS = frozenset({"content", "role"})
+"""A delta with no other key carries text only (or nothing)."""
+
 
 class _Call:
     """One upstream tool call being assembled from fragments."""
@@ -153,6 +156,17 @@ class ChatStreamTranslator:
             return []
         choice = choices[0]
         delta = choice.get("delta")
+        if (
+            self._state == _TEXT
+            and not self._strip
+            and not self._calls
+            and isinstance(delta, dict)
+            and delta.keys() <= _TEXT_ONLY_KEYS
+            and not choice.get("finish_reason")
+        ):
+            # Most chunks of an answer: more of the text, nothing else to look at.
+            content = delta.get("content")
+            return self._builder.text_delta(content) if isinstance(content, str) else []
         out: list[Event] = []
         if delta and isinstance(delta, dict):
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
