@@ -30,6 +30,7 @@ import structlog
 
 from adapters import jsonfast
 from adapters.base import EventBatch, Target, UpstreamError
+from adapters.codex_headers import forwardable_headers
 from adapters.codex_limits import is_quota_answer, quota_resets_in
 from adapters.errors import http_error, stream_error_code
 from adapters.http import BodyReader, join_url, open_stream, stream_failure
@@ -40,36 +41,11 @@ log = structlog.get_logger(__name__)
 
 UPSTREAM = "the ChatGPT Codex backend"
 
-FORWARDED_HEADERS = frozenset(
-    {
-        "session-id",
-        "session_id",
-        "thread-id",
-        "x-codex-turn-metadata",
-        "x-codex-window-id",
-        "x-codex-turn-state",
-        "x-codex-beta-features",
-        "originator",
-        "user-agent",
-        "x-client-request-id",
-        "x-openai-subagent",
-        "x-codex-parent-thread-id",
-    }
-)
-"""Codex's own headers that the backend uses for sessions, turns and attribution."""
-
 RELAYED_PREFIX = "x-codex-"
 """Answer headers Codex reads itself: `x-codex-turn-state` (sent back on the turn's next
 request) and the usage windows (shown in its status line)."""
 
 _FOREIGN_ENVELOPE = re.compile(r"^[a-z][a-z0-9_-]*\.v\d+:")
-
-
-def forwardable_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The client's headers a passthrough may forward, names lowercased."""
-    return {
-        name.lower(): value for name, value in headers.items() if name.lower() in FORWARDED_HEADERS
-    }
 
 
 def _replayable(item: Any) -> bool:

@@ -10,22 +10,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from adapters.base import EventBatch, Target
-from router.codex_service import CodexService
+from router.codex_models import SLUG_PREFIX
 from router.key_rotation import KeyRotation
 from router.settings import ModelConfig, Settings
+
+if TYPE_CHECKING:
+    from router.codex_service import CodexService
 
 
 class Credentials:
     def __init__(self, environ: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
-        self.codex = CodexService(environ, clock=clock)
+        self._environ = environ
+        self._clock = clock
         self.keys = KeyRotation(environ, clock=clock)
+
+    @cached_property
+    def codex(self) -> CodexService:
+        # Built at the first passthrough request: the ChatGPT account machinery (auth
+        # files, the accounts store, the passthrough adapter) is start-up time and
+        # memory a proxy without the passthrough never needs.
+        from router.codex_service import CodexService
+
+        return CodexService(self._environ, clock=self._clock)
 
     def model(self, settings: Settings, slug: str) -> ModelConfig | None:
         """A configured model, or an automatic `codex/<model>` passthrough slug."""
-        return settings.model(slug) or self.codex.model_config(slug)
+        configured = settings.model(slug)
+        if configured is not None or not slug.startswith(SLUG_PREFIX):
+            return configured
+        return self.codex.model_config(slug)
 
     async def stream(
         self, adapter: Any, body: Mapping[str, Any], target: Target, model: ModelConfig

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import EventBatch, Target, UpstreamError
+from adapters.codex_headers import forwardable_headers
 from router.auto.types import RouteDecision
 from router.credentials import Credentials
 from router.logs import get_logger
@@ -123,10 +124,6 @@ class Dispatcher:
     async def plan(
         self, body: Mapping[str, Any], headers: Mapping[str, str], *, compaction: bool = False
     ) -> RoutePlan:
-        # Imported on the first request, not at start-up: adapters.codex is the Codex
-        # passthrough adapter, which a proxy without passthrough models otherwise never loads.
-        from adapters.codex import forwardable_headers
-
         settings = self.settings
         requested = str(body.get("model") or "")
         auto = self.auto_router(settings)

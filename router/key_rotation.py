@@ -9,6 +9,7 @@ never by the key, so nothing secret reaches a log line.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -17,7 +18,6 @@ from typing import TypeVar
 
 from adapters.accounts import CredentialPool, Verdict, rotate
 from adapters.base import Target, UpstreamError
-from router.codex_pat import token_digest
 from router.settings import ModelConfig
 
 DEFAULT_COOLDOWN_SECONDS = 60.0
@@ -52,7 +52,7 @@ class KeyRotation:
         self._pools: dict[str, tuple[tuple[str, ...], CredentialPool]] = {}
 
     def _pool(self, slug: str, keys: list[str]) -> CredentialPool:
-        digests = tuple(token_digest(key) for key in keys)
+        digests = tuple(hashlib.sha256(key.encode()).hexdigest() for key in keys)
         known = self._pools.get(slug)
         if known is not None and known[0] == digests:
             return known[1]

@@ -33,6 +33,8 @@ NOT_AT_START_UP = [
     "router.auto.router",
     "router.auto.classifier",
     "router.accounts_store",
+    "router.codex_service",
+    "router.codex_pat",
     "router.catalog",
     "router.codex_config",
     "router.codex_history",
