@@ -18,7 +18,7 @@ import orjson
 
 from adapters.base import Target, UpstreamError
 from adapters.errors import connect_error, http_error, scrub, timeout_error
-from adapters.transport import RAW_BODY, ResponseBody
+from adapters.transport import RAW_BODY, ResponseBody, UpstreamClient
 
 MAX_ERROR_BODY_BYTES = 64 * 1024
 
@@ -76,9 +76,15 @@ async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Respo
     reached the client at this point, and a real failure still raises the second time.
     """
     try:
-        return await client.send(request, stream=True)
+        return await _send_once(client, request)
     except _STALE_CONNECTION:
-        return await client.send(request, stream=True)
+        return await _send_once(client, request)
+
+
+async def _send_once(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    if isinstance(client, UpstreamClient):
+        return await client.open(request)
+    return await client.send(request, stream=True)
 
 
 async def open_stream(

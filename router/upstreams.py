@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from adapters.base import Adapter, Target
-from adapters.transport import AiohttpTransport
+from adapters.transport import AiohttpTransport, UpstreamClient
 
 AdapterFactory = Callable[[httpx.AsyncClient], Adapter]
 AdapterSpec = AdapterFactory | str
@@ -45,9 +45,7 @@ def upstream_client(origin: str) -> httpx.AsyncClient:
     # Remote APIs honour the user's proxy and CA variables; loopback upstreams (Ollama,
     # vLLM, our own mocks) never go through a proxy.
     trust_env = not _is_loopback(urlsplit(origin).hostname or "")
-    return httpx.AsyncClient(
-        transport=AiohttpTransport(limits=POOL_LIMITS, trust_env=trust_env), trust_env=False
-    )
+    return UpstreamClient(AiohttpTransport(limits=POOL_LIMITS, trust_env=trust_env))
 
 
 class UnsupportedUpstream(Exception):
