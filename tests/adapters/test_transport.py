@@ -17,7 +17,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from adapters.transport import AiohttpTransport, EnvProxies
+from adapters.http import BodyReader, send
+from adapters.transport import AiohttpTransport, EnvProxies, UpstreamClient
 from examples.mockupstream.listeners import Blackhole, SilentListener
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -279,3 +280,55 @@ async def test_tls_certificates_are_verified(tmp_path: Path) -> None:
                 await http.get(f"https://127.0.0.1:{port}/")
     finally:
         await runner.cleanup()
+
+
+async def test_the_upstream_client_opens_streams_without_keeping_upstream_cookies(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    seen_cookies: list[str | None] = []
+
+    async def sets_a_cookie(request: web.Request) -> web.StreamResponse:
+        seen_cookies.append(request.headers.get("Cookie"))
+        response = web.StreamResponse(headers={"Set-Cookie": "session=upstream-secret; Path=/"})
+        await response.prepare(request)
+        await response.write(b"data: 1\n\n")
+        await response.write(b"data: 2\n\n")
+        return response
+
+    url = await serve(sets_a_cookie)
+    transport = AiohttpTransport(limits=httpx.Limits(), trust_env=False)
+    async with UpstreamClient(transport) as client:
+        for _ in range(2):
+            request = httpx.Request(
+                "POST", url, content=b"{}", extensions={"timeout": httpx.Timeout(5).as_dict()}
+            )
+            response = await send(client, request)
+            reader = BodyReader(response)
+            body = b""
+            while chunk := await reader.read():
+                body += chunk
+            await reader.aclose()
+            assert response.request is request
+            assert body == b"data: 1\n\ndata: 2\n\n"
+        assert not client.cookies
+    assert seen_cookies == [None, None]
+
+
+async def test_an_encoded_body_is_decoded_by_the_body_reader(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    async def gzipped(request: web.Request) -> web.Response:
+        return web.Response(
+            body=gzip.compress(b"data: compressed\n\n"), headers={"Content-Encoding": "gzip"}
+        )
+
+    url = await serve(gzipped)
+    transport = AiohttpTransport(limits=httpx.Limits(), trust_env=False)
+    async with UpstreamClient(transport) as client:
+        request = httpx.Request("GET", url, extensions={"timeout": httpx.Timeout(5).as_dict()})
+        reader = BodyReader(await send(client, request))
+        body = b""
+        while chunk := await reader.read():
+            body += chunk
+        await reader.aclose()
+    assert body == b"data: compressed\n\n"
