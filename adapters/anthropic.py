@@ -20,7 +20,7 @@ from adapters.base import EventBatch, Target, UpstreamError
 from adapters.http import BodyReader, open_stream, post_json, stream_failure
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.thinking import origin_of
-from adapters.tools import ToolMap
+from adapters.tools import ToolMap, flatten_tools
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -81,7 +81,8 @@ class AnthropicMessagesAdapter:
         self._client = client
 
     async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
-        body = responses_to_messages(request, target, stream=True)
+        tools = flatten_tools(request.get("tools"))
+        body = responses_to_messages(request, target, stream=True, tools=tools)
         upstream = _upstream_name(target)
         response = await open_stream(
             self._client,
@@ -93,13 +94,14 @@ class AnthropicMessagesAdapter:
         )
         translator = MessagesStreamTranslator(
             response_model(request, target),
-            ToolMap.from_request(request),
+            ToolMap(tools),
             origin=origin_of(target.base_url),
         )
         return _events(response, translator, upstream)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
-        body = responses_to_messages(request, target, stream=False)
+        tools = flatten_tools(request.get("tools"))
+        body = responses_to_messages(request, target, stream=False, tools=tools)
         upstream = _upstream_name(target)
         answer = await post_json(
             self._client,
@@ -112,7 +114,7 @@ class AnthropicMessagesAdapter:
         result = message_to_response(
             answer,
             response_model(request, target),
-            ToolMap.from_request(request),
+            ToolMap(tools),
             origin=origin_of(target.base_url),
         )
         error = result.get("error")

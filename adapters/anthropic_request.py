@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.anthropic_transcript import Transcript, thinking_can_continue
@@ -67,10 +67,16 @@ def default_max_tokens(model: str) -> int:
 
 
 def responses_to_messages(
-    request: Mapping[str, Any], target: Target, *, stream: bool
+    request: Mapping[str, Any],
+    target: Target,
+    *,
+    stream: bool,
+    tools: Sequence[FlatTool] | None = None,
 ) -> dict[str, Any]:
-    """The Anthropic Messages body for a Responses API request."""
-    tools = flatten_tools(request.get("tools"))
+    """The Anthropic Messages body for a Responses API request. `tools` is
+    `flatten_tools(request["tools"])` when the caller has it already."""
+    if tools is None:
+        tools = flatten_tools(request.get("tools"))
     max_tokens = _max_tokens(request, target)
     tool_choice = _tool_choice(request, tools)
     budget = _thinking_budget(request, target, max_tokens)
@@ -158,7 +164,7 @@ def _tool_definition(tool: FlatTool) -> dict[str, Any]:
     return definition
 
 
-def _tool_choice(request: Mapping[str, Any], tools: list[FlatTool]) -> dict[str, Any] | None:
+def _tool_choice(request: Mapping[str, Any], tools: Sequence[FlatTool]) -> dict[str, Any] | None:
     if not tools:
         return None
     choice = request.get("tool_choice")
@@ -176,7 +182,7 @@ def _tool_choice(request: Mapping[str, Any], tools: list[FlatTool]) -> dict[str,
     return result
 
 
-def _offered(choice: Mapping[str, Any], tools: list[FlatTool]) -> str | None:
+def _offered(choice: Mapping[str, Any], tools: Sequence[FlatTool]) -> str | None:
     """The wire name of the tool a specific tool choice names, if the request offers it."""
     name = choice.get("name")
     if not isinstance(name, str) or not name:

@@ -21,7 +21,7 @@ from adapters.chat_request import responses_to_chat
 from adapters.chat_stream import UPSTREAM, ChatStreamTranslator, chat_completion_to_response
 from adapters.http import BodyReader, join_url, open_stream, post_json, stream_failure
 from adapters.sse import SSEDecoder, SSEEvent
-from adapters.tools import ToolMap
+from adapters.tools import ToolMap, flatten_tools
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +55,8 @@ class ChatCompletionsAdapter:
         self._client = client
 
     async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
-        body = responses_to_chat(request, target, stream=True)
+        tools = flatten_tools(request.get("tools"))
+        body = responses_to_chat(request, target, stream=True, tools=tools)
         response = await open_stream(
             self._client,
             join_url(target.base_url, "chat/completions"),
@@ -65,24 +66,22 @@ class ChatCompletionsAdapter:
             upstream=target.slug,
         )
         translator = ChatStreamTranslator(
-            _model_name(request, target), ToolMap.from_request(request), secrets=[target.api_key]
+            _model_name(request, target), ToolMap(tools), secrets=[target.api_key]
         )
         return EventStream(_events(response, translator, target), response)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
+        tools = flatten_tools(request.get("tools"))
         answer = await post_json(
             self._client,
             join_url(target.base_url, "chat/completions"),
-            responses_to_chat(request, target, stream=False),
+            responses_to_chat(request, target, stream=False, tools=tools),
             chat_headers(target, stream=False),
             target,
             upstream=target.slug,
         )
         return chat_completion_to_response(
-            answer,
-            _model_name(request, target),
-            ToolMap.from_request(request),
-            secrets=[target.api_key],
+            answer, _model_name(request, target), ToolMap(tools), secrets=[target.api_key]
         )
 
 

@@ -34,12 +34,12 @@ What is not forwarded, and why:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from adapters.base import Target
-from adapters.tools import custom_arguments_from_input, flatten_tools, wire_name
+from adapters.tools import FlatTool, custom_arguments_from_input, flatten_tools, wire_name
 
 INTERRUPTED_OUTPUT = "(no output: the call was interrupted)"
 EMPTY_OUTPUT = "(no output)"
@@ -69,9 +69,14 @@ _OUTPUT_TYPES = frozenset(
 
 
 def responses_to_chat(
-    request: Mapping[str, Any], target: Target, *, stream: bool
+    request: Mapping[str, Any],
+    target: Target,
+    *,
+    stream: bool,
+    tools: Sequence[FlatTool] | None = None,
 ) -> dict[str, Any]:
-    """The chat-completions body for a Responses request (pure)."""
+    """The chat-completions body for a Responses request (pure). `tools` is
+    `flatten_tools(request["tools"])` when the caller has it already."""
     body: dict[str, Any] = {
         "model": target.model,
         "messages": _Messages(request, target.supports_images).build(),
@@ -80,7 +85,7 @@ def responses_to_chat(
     if stream:
         # Without this most servers never send usage on a stream.
         body["stream_options"] = {"include_usage": True}
-    tools: list[dict[str, Any]] = [
+    functions: list[dict[str, Any]] = [
         {
             "type": "function",
             "function": {
@@ -89,11 +94,13 @@ def responses_to_chat(
                 "parameters": tool.parameters,
             },
         }
-        for tool in flatten_tools(request.get("tools"))
+        for tool in (flatten_tools(request.get("tools")) if tools is None else tools)
     ]
-    if tools:
-        body["tools"] = tools
-        choice = _tool_choice(request.get("tool_choice"), {t["function"]["name"] for t in tools})
+    if functions:
+        body["tools"] = functions
+        choice = _tool_choice(
+            request.get("tool_choice"), {t["function"]["name"] for t in functions}
+        )
         if choice is not None:
             body["tool_choice"] = choice
         if isinstance(request.get("parallel_tool_calls"), bool):
