@@ -23,13 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from adapters.chat import chat_headers
 from adapters.chat_request import responses_to_chat
 from adapters.http import encode_body, join_url
 from benchmarks.overhead import processes
-from benchmarks.overhead.load import Endpoint, StreamResult, new_session, run_batch, stream_once
+from benchmarks.overhead.load import (
+    Endpoint,
+    Session,
+    StreamResult,
+    fetch,
+    new_session,
+    run_batch,
+    stream_once,
+)
 from benchmarks.overhead.procstat import cpu_seconds, peak_rss_mb, rss_mb
 from benchmarks.overhead.report import Figure, table, write_json
 from benchmarks.overhead.upstream import TEXT_DELTAS
@@ -139,12 +145,11 @@ def write_settings(path: Path, fast_url: str, paced_url: str) -> None:
 # -- checks and statistics ------------------------------------------------------------
 
 
-async def check_translation(session: aiohttp.ClientSession, proxy: Endpoint) -> None:
+async def check_translation(session: Session, proxy: Endpoint) -> None:
     """One proxied stream read in full: the benchmark must measure a correct translation."""
-    async with session.post(proxy.url, data=proxy.body, headers=proxy.headers) as resp:
-        raw = await resp.read()
-    if resp.status != 200:
-        raise SystemExit(f"the proxy answered {resp.status}: {raw[:500]!r}")
+    status, raw = await fetch(session, proxy)
+    if status != 200:
+        raise SystemExit(f"the proxy answered {status}: {raw[:500]!r}")
     events = [
         json.loads(line[6:]) for line in raw.decode().split("\n") if line.startswith("data: ")
     ]
