@@ -37,6 +37,8 @@ def _json_line(record: dict[str, Any], **_: Any) -> str:
 _PROCESSORS: list[Any] = [
     structlog.processors.TimeStamper(fmt="iso", utc=True),
     structlog.processors.add_log_level,
+    # `log.exception(...)` and `exc_info=True` carry the traceback, not just `true`.
+    structlog.processors.format_exc_info,
     structlog.processors.JSONRenderer(serializer=_json_line),
 ]
 
