@@ -41,7 +41,7 @@ from router.picker import register_picker
 from router.settings import SettingsStore
 from router.shutdown import DEFAULT_GRACE, SHUTDOWN_MESSAGE, in_flight_middleware
 from router.snapshots import snapshot_request
-from router.sse import encode_batch, encode_event, merged
+from router.sse import encode_batch, encode_event
 from router.upstreams import Upstreams
 
 log = get_logger("autorouter.server")
@@ -90,11 +90,14 @@ async def _stream(
     terminal: dict[str, Any] | None = None
     status = "completed"
     events = opened.events
-    batches = merged(events)
     next_seq = 0
     try:
         await response.prepare(request)
-        async for batch in batches:
+        # Each upstream read's events go out as one write as soon as they are built. A
+        # burst needs no joining here: a read returns everything that arrived while the
+        # last write was going out, and a client slower than the upstream holds the
+        # upstream back through the socket buffers rather than a queue of ours.
+        async for batch in events:
             if batch:
                 last = batch[-1]
                 if last["type"] in TERMINAL_EVENTS:
@@ -128,7 +131,6 @@ async def _stream(
             if not await _write_last(response, terminal):
                 status = "client_disconnected"
     finally:
-        await batches.aclose()
         await events.aclose()  # type: ignore[attr-defined]
     if terminal is not None and status == "completed":
         status = terminal["response"].get("status", "completed")

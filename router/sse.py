@@ -1,31 +1,20 @@
 """Responses events to server-sent-event bytes.
 
-The hot path of the whole proxy: the events built from upstream reads become one buffer
-and one socket write. When the upstream answers in bursts (several reads' worth arrives
-while one write is in flight, the usual case for a fast model), `merged` joins those
-batches, so a 200-delta stream costs a handful of writes instead of 200: every write is a
-syscall and wakes the client.
+The hot path of the whole proxy: the events built from one upstream read become one
+buffer and one socket write. Every write is a syscall and wakes the client; a burst (a
+fast model) arrives in a handful of reads, so a 200-delta answer costs a handful of
+writes, not 200.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import orjson
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-MAX_MERGED_BATCHES = 16
-"""At most this many upstream reads wait for one write. It bounds how long the first
-events of a burst wait for the rest of it, and how far reading runs ahead of a slow
-client before it stops reading the upstream."""
-
-_END = object()
-
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -67,42 +56,3 @@ def _utf8(text: str) -> bytes:
         # split across two chunks, or an escaped error message). UTF-8 has no form for
         # it and Codex needs valid UTF-8, so it becomes U+FFFD.
         return _LONE_SURROGATE.sub("\ufffd", text).encode()
-
-
-async def merged(
-    batches: AsyncIterator[list[dict[str, Any]]],
-) -> AsyncGenerator[list[dict[str, Any]], None]:
-    """`batches`, read in a task of their own; each yield joins every batch that arrived
-    while the previous one was being written. An error from `batches` is raised after
-    the events that came before it. Close this generator before closing `batches`."""
-    queue: asyncio.Queue[Any] = asyncio.Queue(MAX_MERGED_BATCHES)
-
-    async def pump() -> None:
-        try:
-            async for batch in batches:
-                if batch:
-                    await queue.put(batch)
-        except Exception as exc:
-            await queue.put(exc)
-        else:
-            await queue.put(_END)
-
-    reader = asyncio.create_task(pump())
-    try:
-        while True:
-            item = await queue.get()
-            out: list[dict[str, Any]] = []
-            while isinstance(item, list):
-                out.extend(item)
-                item = None if queue.empty() else queue.get_nowait()
-            if out:
-                yield out
-            if item is _END:
-                return
-            if isinstance(item, Exception):
-                raise item
-    finally:
-        reader.cancel()
-        # Waits for the reader to unwind (closing the upstream) without raising its
-        # CancelledError here; a cancellation of this task itself still goes through.
-        await asyncio.wait([reader])
