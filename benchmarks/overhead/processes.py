@@ -31,13 +31,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_upstream(event_delay: float, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_upstream(
+    event_delay: float, log: Path, *, text_deltas: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """The mock upstream; returns the process and its root URL once it is listening."""
-    command = [sys.executable, "-m", "benchmarks.overhead.upstream", "--event-delay"]
+    command = [sys.executable, "-m", "benchmarks.overhead.upstream"]
+    command += ["--event-delay", str(event_delay)]
+    if text_deltas is not None:
+        command += ["--text-deltas", str(text_deltas)]
     with open(log, "ab") as errors:
-        process = subprocess.Popen(
-            [*command, str(event_delay)], stdout=subprocess.PIPE, stderr=errors
-        )
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
     assert process.stdout is not None
     line = process.stdout.readline().decode().strip()
     if not line.startswith("READY "):

@@ -37,9 +37,15 @@ MAX_BODY = 16 * 1024 * 1024
 MAX_SHAPES = 64
 """Answers kept encoded; more distinct request shapes than this start the cache afresh."""
 
-_TEXT = "".join(f"word{i} " for i in range(TEXT_DELTAS))
 _CALL = ToolCall("exec_command", {"cmd": "ls -la", "workdir": "/tmp"}, call_id="call_bench")
-REPLY = ToolCalls([_CALL], text=_TEXT)
+
+
+def reply(text_deltas: int = TEXT_DELTAS) -> ToolCalls:
+    """`text_deltas` words of text (the mock streams one per word), then the tool call."""
+    return ToolCalls([_CALL], text="".join(f"word{i} " for i in range(text_deltas)))
+
+
+REPLY = reply()
 
 # An unescaped `"model":` can only be a key (a quote inside a JSON string is escaped);
 # the first one is the top-level key in the chat bodies the proxy and the benchmark send.
@@ -56,30 +62,32 @@ _STREAM_HEAD = (
 _LAST_CHUNK = b"0\r\n\r\n"
 
 
-def answer_frames(model: str, prompt_chars: int, include_usage: bool) -> list[bytes]:
+def answer_frames(
+    model: str, prompt_chars: int, include_usage: bool, answer: ToolCalls = REPLY
+) -> list[bytes]:
     """The mock's SSE frames (one event each) for the benchmark's reply."""
-    usage = usage_for(REPLY, prompt_chars)
-    return render_stream(REPLY, model, usage, include_usage)
+    usage = usage_for(answer, prompt_chars)
+    return render_stream(answer, model, usage, include_usage)
 
 
 def as_chunk(data: bytes) -> bytes:
     return b"%x\r\n%b\r\n" % (len(data), data)
 
 
-_shapes: dict[tuple[bytes, int, bool], tuple[bytes, ...]] = {}
+_shapes: dict[tuple[bytes, int, bool, int], tuple[bytes, ...]] = {}
 
 
-def encoded_answer(body: bytes) -> tuple[bytes, ...] | None:
+def encoded_answer(body: bytes, answer: ToolCalls = REPLY) -> tuple[bytes, ...] | None:
     """The answer to `body` as HTTP chunks, or None if it names no model."""
     found = _MODEL.search(body)
     if found is None:
         return None
     include_usage = _INCLUDE_USAGE.search(body) is not None
-    key = (found.group(1), len(body), include_usage)
+    key = (found.group(1), len(body), include_usage, id(answer))
     chunks = _shapes.get(key)
     if chunks is None:
         model = json.loads(b'"' + found.group(1) + b'"')
-        frames = answer_frames(model, len(body), include_usage)
+        frames = answer_frames(model, len(body), include_usage, answer)
         chunks = tuple(as_chunk(frame) for frame in frames)
         if len(_shapes) >= MAX_SHAPES:
             _shapes.clear()
@@ -144,8 +152,9 @@ def parse_head(head: bytes) -> Head:
 class UpstreamProtocol(asyncio.Protocol):
     """One client connection: requests one after another, each answered in full."""
 
-    def __init__(self, event_delay: float) -> None:
+    def __init__(self, event_delay: float, answer: ToolCalls = REPLY) -> None:
         self.event_delay = event_delay
+        self.scripted = answer
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.head: Head | None = None
@@ -214,7 +223,7 @@ class UpstreamProtocol(asyncio.Protocol):
                 error_response(405, "Method Not Allowed", "POST only", close=not self.keep_alive)
             )
         else:
-            chunks = encoded_answer(body)
+            chunks = encoded_answer(body, self.scripted)
             if chunks is None:
                 self.refuse(400, "Bad Request", "the request body names no model")
                 return
@@ -283,13 +292,15 @@ class UpstreamProtocol(asyncio.Protocol):
             self.handle_buffer()
 
 
-async def serve(port: int, event_delay: float) -> asyncio.Server:
+async def serve(port: int, event_delay: float, answer: ToolCalls = REPLY) -> asyncio.Server:
     loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: UpstreamProtocol(event_delay), "127.0.0.1", port)
+    return await loop.create_server(
+        lambda: UpstreamProtocol(event_delay, answer), "127.0.0.1", port
+    )
 
 
-async def _serve(port: int, event_delay: float) -> None:
-    server = await serve(port, event_delay)
+async def _serve(port: int, event_delay: float, text_deltas: int) -> None:
+    server = await serve(port, event_delay, reply(text_deltas))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -304,8 +315,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.overhead.upstream")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--event-delay", type=float, default=0.0, help="seconds per event")
+    parser.add_argument("--text-deltas", type=int, default=TEXT_DELTAS, help="words of text")
     args = parser.parse_args()
-    asyncio.run(_serve(args.port, args.event_delay))
+    asyncio.run(_serve(args.port, args.event_delay, args.text_deltas))
 
 
 if __name__ == "__main__":
