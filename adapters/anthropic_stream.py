@@ -33,7 +33,8 @@ from typing import Any
 
 from adapters.base import Event
 from adapters.errors import scrub, stream_error_code
-from adapters.responses import ResponseStreamBuilder, collect_response, make_usage
+from adapters.response_objects import collect_response, make_usage
+from adapters.responses import ResponseStreamBuilder
 from adapters.thinking import encode_blocks
 from adapters.tools import ToolMap, custom_input_from_arguments
 

@@ -25,7 +25,8 @@ from typing import Any
 
 from adapters.base import Event, UpstreamError
 from adapters.errors import scrub, stream_error_code
-from adapters.responses import ResponseStreamBuilder, collect_response, make_usage, new_id
+from adapters.response_objects import collect_response, make_usage, new_id
+from adapters.responses import ResponseStreamBuilder
 from adapters.tools import ToolMap, custom_input_from_arguments
 
 UPSTREAM = "chat upstream"

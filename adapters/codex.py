@@ -34,7 +34,7 @@ from adapters.codex_headers import forwardable_headers
 from adapters.codex_limits import is_quota_answer, quota_resets_in
 from adapters.errors import http_error, stream_error_code
 from adapters.http import BodyReader, join_url, open_stream, stream_failure
-from adapters.responses import TERMINAL_EVENTS, new_id, response_object
+from adapters.response_objects import TERMINAL_EVENTS, new_id, response_object
 from adapters.sse import SSEDecoder
 
 log = structlog.get_logger(__name__)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.responses import new_id
+from adapters.response_objects import new_id
 
 COMPACTION_PROMPT = (
     "You are performing a CONTEXT CHECKPOINT COMPACTION. Write a handoff summary of the "

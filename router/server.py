@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from adapters.base import UpstreamError
-from adapters.responses import TERMINAL_EVENTS, response_object
+from adapters.response_objects import TERMINAL_EVENTS, response_object
 from adapters.responses_request import ResponsesRequest
 from router import __version__
 from router.auto.tokens import warm_up

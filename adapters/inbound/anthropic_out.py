@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from adapters.responses import new_id
+from adapters.response_objects import new_id
 
 FOREIGN_SIGNATURE = "autorouter-foreign-thinking"
 

@@ -19,7 +19,7 @@ from adapters.anthropic import (
     request_headers,
 )
 from adapters.base import Target, UpstreamError
-from adapters.responses import TERMINAL_EVENTS
+from adapters.response_objects import TERMINAL_EVENTS
 from adapters.thinking import decode_blocks, origin_of
 from examples.mockupstream import MockUpstream
 from examples.mockupstream.replies import Text, ToolCall, ToolCalls

@@ -14,7 +14,7 @@ from adapters.anthropic_stream import (
     MessagesStreamTranslator,
     message_to_response,
 )
-from adapters.responses import TERMINAL_EVENTS
+from adapters.response_objects import TERMINAL_EVENTS
 from adapters.thinking import decode_blocks
 from adapters.tools import ToolMap
 

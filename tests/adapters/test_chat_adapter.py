@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from adapters.base import Adapter, Target, Timeouts, UpstreamError
 from adapters.chat import ChatCompletionsAdapter
-from adapters.responses import TERMINAL_EVENTS
+from adapters.response_objects import TERMINAL_EVENTS
 from router.upstreams import upstream_client
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from adapters.base import Target, UpstreamError
 from adapters.chat_request import responses_to_chat
 from adapters.chat_stream import ChatStreamTranslator, chat_completion_to_response
-from adapters.responses import TERMINAL_EVENTS
+from adapters.response_objects import TERMINAL_EVENTS
 from adapters.tools import ToolMap
 
 TOOLS = ToolMap.from_request(

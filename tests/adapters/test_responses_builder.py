@@ -10,13 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai.types.responses import ResponseStreamEvent
 
-from adapters.responses import (
-    TERMINAL_EVENTS,
-    ResponseStreamBuilder,
-    collect_response,
-    make_usage,
-    response_object,
-)
+from adapters.response_objects import TERMINAL_EVENTS, collect_response, make_usage, response_object
+from adapters.responses import ResponseStreamBuilder
 
 EVENT = pydantic.TypeAdapter(ResponseStreamEvent)
 

@@ -19,7 +19,8 @@ from adapters.inbound.anthropic_out import (
 from adapters.inbound.chat_in import chat_to_responses
 from adapters.inbound.chat_out import ChatChunkWriter
 from adapters.inbound.passthrough import anthropic_request, chat_request
-from adapters.responses import ResponseStreamBuilder, make_usage
+from adapters.response_objects import make_usage
+from adapters.responses import ResponseStreamBuilder
 from router.task import latest_user_text, task_key
 
 TARGET = Target(slug="claude", kind="anthropic", model="claude-upstream", base_url="http://x")

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from adapters.anthropic import AnthropicMessagesAdapter
 from adapters.base import Target
 from adapters.chat import ChatCompletionsAdapter
-from adapters.responses import TERMINAL_EVENTS
+from adapters.response_objects import TERMINAL_EVENTS
 from router.sse import encode_batch
 from tests.reliability.stream_strategies import Wire, anthropic_frames, chat_frames, wire
 
