@@ -18,7 +18,7 @@ import orjson
 
 from adapters.base import Target, UpstreamError
 from adapters.errors import connect_error, http_error, scrub, timeout_error
-from adapters.transport import RAW_BODY, ResponseBody, UpstreamClient
+from adapters.transport import ResponseBody, UpstreamClient
 
 MAX_ERROR_BODY_BYTES = 64 * 1024
 
@@ -157,20 +157,21 @@ class BodyReader:
     """The decoded body of a streaming response, one network read per `read()`.
 
     A proxy in front of an upstream may compress even an event stream, so an encoded
-    body goes through httpx's decoders (`aiter_bytes`). An identity body on our own
-    transport is read straight from it: httpx's path stacks four async generators per
-    read, and every one a reader abandons (a stream that ends at its terminal event,
-    before the connection's end) is finalised through a thread-safe wake-up of the loop.
-    `aclose()` closes the response however reading ended.
+    body goes through httpx's decoders (`aiter_bytes`). An identity body that is our
+    transport's own (`UpstreamClient.open` leaves it unwrapped) is read straight from it:
+    httpx's path stacks four async generators per read, and every one a reader abandons
+    (a stream that ends at its terminal event, before the connection's end) is finalised
+    through a thread-safe wake-up of the loop. `aclose()` closes the response however
+    reading ended.
     """
 
     __slots__ = ("_chunks", "_raw", "_response")
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
-        raw = response.extensions.get(RAW_BODY)
+        stream = response.stream
         identity = response.headers.get("content-encoding", "identity") == "identity"
-        self._raw: ResponseBody | None = raw if identity and isinstance(raw, ResponseBody) else None
+        self._raw = stream if identity and isinstance(stream, ResponseBody) else None
         self._chunks: AsyncIterator[bytes] | None = None
 
     async def read(self) -> bytes:

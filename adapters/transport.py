@@ -90,12 +90,6 @@ class EnvProxies:
         )
 
 
-RAW_BODY = "autorouter.raw_body"
-"""The `httpx.Response.extensions` key under which this transport hands out the
-`ResponseBody` itself, for readers that want one network read per call (`read()`)
-rather than httpx's four generator layers (`aiter_bytes`)."""
-
-
 class ResponseBody(httpx.AsyncByteStream):
     """An aiohttp response body as httpx reads it; releasing it before its end closes
     the connection (aiohttp only pools a connection whose body was read in full)."""
@@ -186,15 +180,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except aiohttp.ClientError as exc:
             raise httpx_error(exc) from exc
-        body = ResponseBody(response, timeouts)
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
-            stream=body,
+            stream=ResponseBody(response, timeouts),
             extensions={
                 "http_version": b"HTTP/1.1",  # what aiohttp's client speaks
                 "reason_phrase": (response.reason or "").encode(),
-                RAW_BODY: body,
             },
         )
 
@@ -206,7 +198,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 class UpstreamClient(httpx.AsyncClient):
     """The `httpx.AsyncClient` of one upstream, on an `AiohttpTransport`.
 
-    `open()` sends a request for a streamed answer straight to the transport. The proxy
+    `open()` sends a request for a streamed answer straight to the transport, and the
+    response's `stream` is the transport's `ResponseBody` itself, which
+    `adapters.http.BodyReader` reads one network read at a time. The proxy
     uses none of what `send()` adds on the way (an auth flow, redirects, which it never
     follows, event hooks), and `send()` also stores every upstream's cookies in the
     client's jar, which builds a stdlib `email` message of the response headers on every
