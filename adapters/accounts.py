@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from adapters.base import UpstreamError
-from adapters.codex_limits import RateLimits
+from adapters.codex.limits import RateLimits
 
 Strategy = Literal["usage", "round_robin"]
 Clock = Callable[[], float]

@@ -19,9 +19,9 @@ from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from router.auto.router import AutoRouter
+from router.routing.auto.router import AutoRouter
+from router.routing.task import task_key
 from router.settings import parse_settings
-from router.task import task_key
 
 FIXTURE = (
     Path(__file__).resolve().parents[1]

@@ -30,10 +30,10 @@ from benchmarks.harness.runner import BenchContext, plan_jobs, run_all
 from benchmarks.harness.tasks import TASKS_DIR, load_tasks
 from benchmarks.sim import setup as sim_setup
 from examples.mockupstream import MockUpstream
-from router.catalog import write_catalog
-from router.logs import configure_logging, routing_log_path
-from router.paths import state_dir
+from router.codex_setup.catalog import write_catalog
 from router.settings import Settings, SettingsError, load_settings
+from router.settings.paths import state_dir
+from router.telemetry.logs import configure_logging, routing_log_path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 

@@ -32,11 +32,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from examples.mockupstream import HttpError, MockUpstream, Text, ToolCall, classifier_handler  # noqa: E402
-from router.auto.explain import summarize_routing_log  # noqa: E402
-from router.catalog import codex_overrides, write_catalog  # noqa: E402
-from router.logs import configure_logging  # noqa: E402
-from router.server import create_app  # noqa: E402
+from router.app.server import create_app  # noqa: E402
+from router.codex_setup.catalog import codex_overrides, write_catalog  # noqa: E402
+from router.routing.auto.explain import summarize_routing_log  # noqa: E402
 from router.settings import SettingsStore, load_settings  # noqa: E402
+from router.telemetry.logs import configure_logging  # noqa: E402
 
 RED_PIXEL_PNG = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"

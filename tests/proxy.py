@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from router.exchange import STATE
-from router.server import create_app
+from router.app.exchange import STATE
+from router.app.server import create_app
 from router.settings import SettingsStore
 
 

@@ -30,7 +30,7 @@ from examples.mockupstream import (
     Usage,
     classifier_handler,
 )
-from router.auto.classifier import CardedCandidate, assign_labels, build_request
+from router.routing.auto.classifier import CardedCandidate, assign_labels, build_request
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PATCH = "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch\n"

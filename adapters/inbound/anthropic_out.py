@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from adapters.response_objects import new_id
+from adapters.responses.objects import new_id
 
 FOREIGN_SIGNATURE = "autorouter-foreign-thinking"
 

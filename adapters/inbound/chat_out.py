@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from adapters.response_objects import new_id
+from adapters.responses.objects import new_id
 
 DONE = b"data: [DONE]\n\n"
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import httpx
 
-from adapters.anthropic import messages_url, request_headers
+from adapters.anthropic.adapter import messages_url, request_headers
 from adapters.base import Target
-from adapters.chat import DONE_MARKER, chat_headers
+from adapters.chat.adapter import DONE_MARKER, chat_headers
 from adapters.http import join_url, open_stream, post_json, stream_failure
 from adapters.inbound.anthropic_out import FOREIGN_SIGNATURE, error_body, error_type_for
 from adapters.inbound.stream import Answer, Outcome, usage_from_anthropic, usage_from_chat

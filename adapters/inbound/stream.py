@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from adapters.base import Event, EventBatch
 from adapters.inbound.anthropic_out import Frame, MessagesEventWriter, encode_frames
 from adapters.inbound.chat_out import DONE, ChatChunkWriter, encode_chunks
-from adapters.response_objects import TERMINAL_EVENTS, make_usage
+from adapters.responses.objects import TERMINAL_EVENTS, make_usage
 
 LOST_MESSAGE = "the upstream stream ended without a final event"
 

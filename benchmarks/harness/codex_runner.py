@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness.processes import run_process
-from router.catalog import codex_overrides
+from router.codex_setup.catalog import codex_overrides
 
 DEFAULT_CODEX = Path(__file__).resolve().parents[2] / ".tools" / "node_modules" / ".bin" / "codex"
 

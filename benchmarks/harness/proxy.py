@@ -1,6 +1,6 @@
 """The proxy a benchmark worker talks to: started in-process, or one already running.
 
-In-process proxies are the real `router.server` app on a loopback port, one per worker,
+In-process proxies are the real `router.app.server` app on a loopback port, one per worker,
 each with a routing log of its own (see `records` for why).
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from router.server import create_app
+from router.app.server import create_app
 from router.settings import SettingsStore
 
 

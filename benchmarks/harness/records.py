@@ -1,7 +1,7 @@
 """One run's share of the proxy's routing log, summed.
 
 Which records belong to a run: the proxy tags a request with its task key
-(`codex:<session>:<turn>`, see router/task.py) only when Auto routed it; a request for a
+(`codex:<session>:<turn>`, see router/routing/task.py) only when Auto routed it; a request for a
 concrete slug is logged with `task: null`. So each benchmark worker has a proxy and a
 routing log of its own and runs one Codex session at a time: the records appended to
 that log between a run's start and end are the run's. Records that do carry a task key

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters.chat import chat_headers
-from adapters.chat_request import responses_to_chat
+from adapters.chat.adapter import chat_headers
+from adapters.chat.request import responses_to_chat
 from adapters.http import encode_body, join_url
 from benchmarks.overhead import processes
 from benchmarks.overhead.load import (

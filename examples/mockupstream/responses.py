@@ -1,7 +1,7 @@
 """The Responses persona: `POST /v1/responses` and `POST /backend-api/codex/responses`.
 
 This is what the ChatGPT Codex backend speaks, so the real Codex CLI can run against it
-directly. It is written independently of `adapters/responses.py` on purpose: a mock that
+directly. It is written independently of `adapters/responses/builder.py` on purpose: a mock that
 shared the proxy's event builder would agree with the proxy's bugs.
 
 Every item is opened with `response.output_item.added`, filled by deltas and closed by

@@ -12,18 +12,18 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from adapters.anthropic import (
+from adapters.anthropic.adapter import (
     ANTHROPIC_VERSION,
     AnthropicMessagesAdapter,
     messages_url,
     request_headers,
 )
 from adapters.base import Target, UpstreamError
-from adapters.response_objects import TERMINAL_EVENTS
+from adapters.responses.objects import TERMINAL_EVENTS
 from adapters.thinking import decode_blocks, origin_of
 from examples.mockupstream import MockUpstream
 from examples.mockupstream.replies import Text, ToolCall, ToolCalls
-from router.upstreams import upstream_client
+from router.routing.upstreams import upstream_client
 
 KEY = "sk-ant-api03-secretsecretsecret"
 TOOLS = [

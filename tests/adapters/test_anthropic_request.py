@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.anthropic_request import (
+from adapters.anthropic.request import (
     LARGE_OUTPUT_DEFAULT,
     MAX_CACHE_BREAKPOINTS,
     SMALL_OUTPUT_DEFAULT,
@@ -20,8 +20,8 @@ from adapters.anthropic_request import (
     default_max_tokens,
     responses_to_messages,
 )
-from adapters.anthropic_stream import MessagesStreamTranslator
-from adapters.anthropic_transcript import (
+from adapters.anthropic.stream import MessagesStreamTranslator
+from adapters.anthropic.transcript import (
     COMPACTED_HISTORY,
     CONTINUE_PROMPT,
     EMPTY_OUTPUT,

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai.types.responses import ResponseStreamEvent
 
-from adapters.anthropic_request import responses_to_messages
+from adapters.anthropic.request import responses_to_messages
 from adapters.base import Target
 from tests.adapters.test_anthropic_request import (
     CLAUDE,

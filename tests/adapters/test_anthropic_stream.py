@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.anthropic_stream import (
+from adapters.anthropic.stream import (
     CUT_OFF_MESSAGE,
     MessagesStreamTranslator,
     message_to_response,
 )
-from adapters.response_objects import TERMINAL_EVENTS
+from adapters.responses.objects import TERMINAL_EVENTS
 from adapters.thinking import decode_blocks
 from adapters.tools import ToolMap
 

@@ -15,9 +15,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from adapters.base import Adapter, Target, Timeouts, UpstreamError
-from adapters.chat import ChatCompletionsAdapter
-from adapters.response_objects import TERMINAL_EVENTS
-from router.upstreams import upstream_client
+from adapters.chat.adapter import ChatCompletionsAdapter
+from adapters.responses.objects import TERMINAL_EVENTS
+from router.routing.upstreams import upstream_client
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

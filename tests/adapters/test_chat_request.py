@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.base import Target
-from adapters.chat_request import (
+from adapters.chat.request import (
     COMPACTION_PROMPT,
     EMPTY_OUTPUT,
     IMAGE_OMITTED,

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.base import Target, UpstreamError
-from adapters.chat_request import responses_to_chat
-from adapters.chat_stream import ChatStreamTranslator, chat_completion_to_response
-from adapters.response_objects import TERMINAL_EVENTS
+from adapters.chat.request import responses_to_chat
+from adapters.chat.stream import ChatStreamTranslator, chat_completion_to_response
+from adapters.responses.objects import TERMINAL_EVENTS
 from adapters.tools import ToolMap
 
 TOOLS = ToolMap.from_request(

@@ -10,8 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai.types.responses import ResponseStreamEvent
 
-from adapters.response_objects import TERMINAL_EVENTS, collect_response, make_usage, response_object
-from adapters.responses import ResponseStreamBuilder
+from adapters.responses.builder import ResponseStreamBuilder
+from adapters.responses.objects import (
+    TERMINAL_EVENTS,
+    collect_response,
+    make_usage,
+    response_object,
+)
 
 EVENT = pydantic.TypeAdapter(ResponseStreamEvent)
 

@@ -32,8 +32,8 @@ from openai.types.responses import ResponseStreamEvent
 from openai.types.shared_params import FunctionDefinition
 
 from adapters.base import Target
-from adapters.chat_request import responses_to_chat
-from adapters.chat_stream import ChatStreamTranslator
+from adapters.chat.request import responses_to_chat
+from adapters.chat.stream import ChatStreamTranslator
 from adapters.tools import ToolMap
 from tests.adapters.test_chat_request import FIXTURE_BODIES
 

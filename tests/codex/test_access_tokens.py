@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from adapters.base import Target, UpstreamError
-from adapters.codex import CodexPassthroughAdapter
+from adapters.codex.adapter import CodexPassthroughAdapter
 from examples.mockupstream.codex_backend import MockCodexBackend
-from router.codex_auth import CodexAuthError, http_client
-from router.codex_pat import AccountIdResolver, personal_access_token, token_digest
-from router.codex_service import CodexService
+from router.chatgpt.login import CodexAuthError, http_client
+from router.chatgpt.pat import AccountIdResolver, personal_access_token, token_digest
+from router.chatgpt.service import CodexService
 from tests.codex.conftest import state_dir
 
 

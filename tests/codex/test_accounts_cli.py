@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.codex_limits import RateLimits, Window
+from adapters.codex.limits import RateLimits, Window
 from examples.mockupstream.codex_backend import make_jwt
-from router.accounts_store import AccountsStore, Usage
-from router.cli import main
+from router.chatgpt.accounts_store import AccountsStore, Usage
+from router.cli.main import main
 from tests.codex.conftest import state_dir, write_login
 
 

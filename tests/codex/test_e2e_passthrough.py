@@ -8,8 +8,8 @@ import pytest
 
 from examples.mockupstream import Text, ToolCall
 from examples.mockupstream.codex_backend import MockCodexBackend
-from router.accounts_store import AccountsStore, from_token
-from router.catalog import write_catalog
+from router.chatgpt.accounts_store import AccountsStore, from_token
+from router.codex_setup.catalog import write_catalog
 from router.settings import load_settings
 from tests.codex.conftest import state_dir, write_login
 from tests.e2e.codex import CodexRun, run_codex_exec

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.base import UpstreamError
 from examples.mockupstream.codex_backend import MockCodexBackend, make_jwt
-from router.codex_auth import AuthFileTokens, LoginCredential, Tokens, http_client, jwt_claims
+from router.chatgpt.login import AuthFileTokens, LoginCredential, Tokens, http_client, jwt_claims
 from tests.codex.conftest import write_login
 
 

@@ -11,17 +11,17 @@ import httpx
 import pytest
 
 from adapters.base import Target, UpstreamError
-from adapters.codex import (
+from adapters.codex.adapter import (
     CodexPassthroughAdapter,
     CodexUpstreamError,
     backend_body,
     forwardable_headers,
 )
-from adapters.codex_limits import Window, parse_rate_limits
+from adapters.codex.limits import Window, parse_rate_limits
 from adapters.thinking import encode_blocks
 from examples.mockupstream import Text, ToolCall
 from examples.mockupstream.codex_backend import FailMidStream, MockCodexBackend
-from router.upstreams import upstream_client
+from router.routing.upstreams import upstream_client
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codex"
 

@@ -8,7 +8,7 @@ import pytest
 
 from adapters.accounts import CredentialPool, Verdict, rotate
 from adapters.base import UpstreamError
-from adapters.codex_limits import (
+from adapters.codex.limits import (
     DEFAULT_COOLDOWN_SECONDS,
     RateLimits,
     Window,

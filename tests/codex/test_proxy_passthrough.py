@@ -12,7 +12,7 @@ import pytest
 
 from examples.mockupstream import HttpError, MockUpstream, Text
 from examples.mockupstream.codex_backend import MockCodexBackend
-from router.accounts_store import AccountsStore, from_token
+from router.chatgpt.accounts_store import AccountsStore, from_token
 from tests.codex.conftest import state_dir, write_login
 from tests.proxy import ProxyFactory, RunningProxy, chat_model
 

@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from adapters.base import Target, UpstreamError
-from adapters.codex import CodexPassthroughAdapter
+from adapters.codex.adapter import CodexPassthroughAdapter
 from examples.mockupstream import Text
 from examples.mockupstream.codex_backend import FailMidStream, MockCodexBackend
-from router.accounts_store import AccountsStore, from_token
-from router.codex_pat import token_digest
-from router.codex_service import CodexService
+from router.chatgpt.accounts_store import AccountsStore, from_token
+from router.chatgpt.pat import token_digest
+from router.chatgpt.service import CodexService
 from tests.codex.conftest import FakeClock, state_dir, write_login
 
 NOW = 1_800_000_000.0

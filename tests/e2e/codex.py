@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness.processes import run_process
-from router.catalog import codex_overrides
+from router.codex_setup.catalog import codex_overrides
 
 _SCRUBBED_PREFIXES = ("CODEX_", "OPENAI_")
 """The developer's own Codex/OpenAI settings must not leak into a test run."""

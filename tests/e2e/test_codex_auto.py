@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from examples.mockupstream import MockUpstream, Text, ToolCall, classifier_handler
-from router.catalog import codex_overrides, write_catalog
+from router.codex_setup.catalog import codex_overrides, write_catalog
 from router.settings import load_settings
 from tests.e2e.codex import run_codex_exec
 from tests.proxy import ProxyFactory, RunningProxy, chat_model

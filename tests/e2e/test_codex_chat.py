@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from examples.mockupstream import MockUpstream, Text, ToolCall, ToolCalls
-from router.catalog import write_catalog
+from router.codex_setup.catalog import write_catalog
 from router.settings import load_settings
 from tests.e2e.codex import CodexRun, run_codex_exec
 from tests.proxy import ProxyFactory, RunningProxy, chat_model

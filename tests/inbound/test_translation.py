@@ -19,9 +19,9 @@ from adapters.inbound.anthropic_out import (
 from adapters.inbound.chat_in import chat_to_responses
 from adapters.inbound.chat_out import ChatChunkWriter
 from adapters.inbound.passthrough import anthropic_request, chat_request
-from adapters.response_objects import make_usage
-from adapters.responses import ResponseStreamBuilder
-from router.task import latest_user_text, task_key
+from adapters.responses.builder import ResponseStreamBuilder
+from adapters.responses.objects import make_usage
+from router.routing.task import latest_user_text, task_key
 
 TARGET = Target(slug="claude", kind="anthropic", model="claude-upstream", base_url="http://x")
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from router import cli
-from router.catalog import write_catalog
-from router.logs import configure_logging
+from router.cli import main as cli
+from router.codex_setup.catalog import write_catalog
 from router.settings import Settings
-from router.snapshots import list_snapshots, sanitize, write_snapshot
+from router.telemetry.logs import configure_logging
+from router.telemetry.snapshots import list_snapshots, sanitize, write_snapshot
 from tests.integration.conftest import CANARY, settings_data
 from tests.proxy import start_proxy
 

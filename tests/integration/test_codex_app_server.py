@@ -15,9 +15,9 @@ import pytest
 
 from examples.mockupstream import MockUpstream
 from examples.mockupstream.scenarios import install_demo
-from router.catalog import write_catalog
-from router.codex_config import PROVIDER_ID, CodexConfig, managed_entries
-from router.codex_history import move_threads, rollout_provider, rollouts, state_database
+from router.codex_setup.catalog import write_catalog
+from router.codex_setup.config_toml import PROVIDER_ID, CodexConfig, managed_entries
+from router.codex_setup.history import move_threads, rollout_provider, rollouts, state_database
 from router.settings import Settings
 from tests.e2e.codex import codex_command, codex_env
 from tests.integration.app_server import AppServer

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from router.codex_config import CodexConfig, CodexConfigError, managed_entries
+from router.codex_setup.config_toml import CodexConfig, CodexConfigError, managed_entries
 
 FULL = """\
 # Codex settings, hand-written

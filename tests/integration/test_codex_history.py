@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from router.codex_history import move_threads
+from router.codex_setup.history import move_threads
 
 META = {"type": "session_meta", "payload": {"id": "t1", "model_provider": "openai"}}
 

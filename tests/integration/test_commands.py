@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from router import cli, daemon
-from router.desktop import find_desktop
-from router.snapshots import list_snapshots, write_snapshot
+from router.cli import daemon
+from router.cli import main as cli
+from router.codex_setup.desktop import find_desktop
+from router.telemetry.snapshots import list_snapshots, write_snapshot
 
 ORIGINAL = '# mine\nmodel = "o3"\n\n[profiles.x]\nmodel = "o4-mini"\n'
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from aiohttp import ClientSession, ClientWebSocketResponse
 
-from router.codex_config import CodexConfig, managed_entries
-from router.picker import PICKER, TOKEN_HEADER
+from router.app.picker import PICKER, TOKEN_HEADER
+from router.codex_setup.config_toml import CodexConfig, managed_entries
 from tests.integration.conftest import settings_data
 from tests.proxy import RunningProxy, start_proxy
 

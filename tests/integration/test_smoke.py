@@ -8,8 +8,8 @@ from typing import Any
 
 from examples.mockupstream import MockUpstream
 from examples.mockupstream.replies import Reply, Text, ToolCall
+from router.cli.smoke import all_passed, format_table, run_smoke
 from router.settings import parse_settings
-from router.smoke import all_passed, format_table, run_smoke
 from tests.integration.conftest import settings_data
 from tests.proxy import start_proxy
 

@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from pydantic import ValidationError
 
-from adapters.anthropic_request import responses_to_messages
+from adapters.anthropic.request import responses_to_messages
 from adapters.base import Target
-from adapters.chat_request import responses_to_chat
-from adapters.codex import backend_body
+from adapters.chat.request import responses_to_chat
+from adapters.codex.adapter import backend_body
 from adapters.http import encode_body
-from adapters.responses_request import ResponsesRequest
+from adapters.responses.request import ResponsesRequest
 from tests.reliability.strategies import responses_requests
 
 EXAMPLES = 250

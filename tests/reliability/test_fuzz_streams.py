@@ -19,11 +19,11 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
-from adapters.anthropic import AnthropicMessagesAdapter
+from adapters.anthropic.adapter import AnthropicMessagesAdapter
 from adapters.base import Target
-from adapters.chat import ChatCompletionsAdapter
-from adapters.response_objects import TERMINAL_EVENTS
-from router.sse import encode_batch
+from adapters.chat.adapter import ChatCompletionsAdapter
+from adapters.responses.objects import TERMINAL_EVENTS
+from router.app.sse import encode_batch
 from tests.reliability.stream_strategies import Wire, anthropic_frames, chat_frames, wire
 
 EXAMPLES = 300

@@ -29,11 +29,11 @@ from aiohttp import web
 
 from examples.mockupstream import HttpError, MockUpstream, Text, classifier_handler
 from examples.mockupstream.codex_backend import MockCodexBackend, make_jwt
-from router import cli
-from router.catalog import write_catalog
-from router.daemon import ServeError, check_bind_host
-from router.logs import configure_logging
+from router.cli import main as cli
+from router.cli.daemon import ServeError, check_bind_host
+from router.codex_setup.catalog import write_catalog
 from router.settings import load_settings
+from router.telemetry.logs import configure_logging
 from tests.codex.conftest import write_login
 from tests.proxy import start_proxy
 
@@ -268,7 +268,7 @@ async def test_files_holding_secrets_or_state_are_private(
 
 
 def test_the_daemon_s_state_files_are_private(home: Path) -> None:
-    from router import daemon
+    from router.cli import daemon
 
     settings_path = home / "settings.json"
     settings_path.write_text(json.dumps(settings("http://127.0.0.1:9", "http://x", "http://x")))

@@ -168,7 +168,7 @@ async def test_a_stream_longer_than_the_grace_period_ends_with_a_retryable_failu
 async def test_daemon_stop_ends_a_long_stream_the_same_way(
     tmp_path: Path, mock_upstream: MockUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from router import daemon
+    from router.cli import daemon
 
     monkeypatch.setenv("AUTOROUTER_STATE_DIR", str(tmp_path / "state"))
     (tmp_path / "state").mkdir()

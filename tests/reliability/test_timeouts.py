@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.response_objects import RETRYABLE_FAILURE_CODES, TERMINAL_EVENTS
+from adapters.responses.objects import RETRYABLE_FAILURE_CODES, TERMINAL_EVENTS
 from examples.mockupstream import MockUpstream, Stall, Text, classifier_handler
 from examples.mockupstream.listeners import Blackhole, SilentListener
 from tests.proxy import ProxyFactory, RunningProxy, anthropic_model, chat_model

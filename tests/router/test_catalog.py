@@ -13,7 +13,12 @@ from typing import Any
 
 import pytest
 
-from router.catalog import build_catalog, codex_overrides, provider_snippet, write_catalog
+from router.codex_setup.catalog import (
+    build_catalog,
+    codex_overrides,
+    provider_snippet,
+    write_catalog,
+)
 from router.settings import Settings, load_settings, parse_settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

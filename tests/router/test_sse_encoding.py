@@ -1,4 +1,4 @@
-"""`router.sse.encode_batch` (orjson) against the stdlib encoding it replaced."""
+"""`router.app.sse.encode_batch` (orjson) against the stdlib encoding it replaced."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.sse import encode_batch, encode_event
+from router.app.sse import encode_batch, encode_event
 
 _stdlib = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 

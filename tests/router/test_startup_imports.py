@@ -1,7 +1,7 @@
 """Start-up loads only what a request needs: the rest is imported on first use.
 
 Every module imported before `/health` answers is start-up time and resident memory of
-the proxy, so these guard the lazy imports (router/upstreams.py, router/inbound.py, the
+the proxy, so these guard the lazy imports (router/routing/upstreams.py, router/app/inbound.py, the
 CLI's commands, the tokenizer, the Codex integration).
 """
 
@@ -15,31 +15,31 @@ import sys
 import textwrap
 from pathlib import Path
 
-from router.cli import build_parser
-from router.inbound import PASSTHROUGH_ADAPTERS
-from router.upstreams import ADAPTERS, resolve
+from router.app.inbound import PASSTHROUGH_ADAPTERS
+from router.cli.main import build_parser
+from router.routing.upstreams import ADAPTERS, resolve
 
 NOT_AT_START_UP = [
     "tiktoken",
     "tomlkit",
     "sqlite3",
-    "adapters.anthropic",
-    "adapters.chat",
-    "adapters.codex",
+    "adapters.anthropic.adapter",
+    "adapters.chat.adapter",
+    "adapters.codex.adapter",
     "adapters.inbound.anthropic_in",
     "adapters.inbound.chat_in",
     "adapters.inbound.passthrough",
-    "router.inbound_handlers",
-    "router.auto.router",
-    "router.auto.classifier",
-    "router.accounts_store",
-    "router.codex_service",
-    "router.codex_pat",
-    "router.catalog",
-    "router.codex_config",
-    "router.codex_history",
-    "router.commands.accounts",
-    "router.commands.codex_integration",
+    "router.app.inbound_handlers",
+    "router.routing.auto.router",
+    "router.routing.auto.classifier",
+    "router.chatgpt.accounts_store",
+    "router.chatgpt.service",
+    "router.chatgpt.pat",
+    "router.codex_setup.catalog",
+    "router.codex_setup.config_toml",
+    "router.codex_setup.history",
+    "router.cli.commands.accounts",
+    "router.cli.commands.codex_integration",
 ]
 
 
@@ -57,9 +57,9 @@ def test_a_chat_only_proxy_starts_without_the_optional_modules(tmp_path: Path) -
         f"""
         import json, sys
         from pathlib import Path
-        from router.cli import build_parser
+        from router.cli.main import build_parser
         from router.settings import SettingsStore
-        from router.server import create_app
+        from router.app.server import create_app
 
         build_parser("serve").parse_args(["serve", "--settings", {str(settings)!r}])
         create_app(SettingsStore(Path({str(settings)!r})))
@@ -74,7 +74,7 @@ def test_a_chat_only_proxy_starts_without_the_optional_modules(tmp_path: Path) -
         env={**os.environ, "AUTOROUTER_STATE_DIR": str(tmp_path / "state")},
     )
     loaded = set(json.loads(result.stdout))
-    assert "router.server" in loaded
+    assert "router.app.server" in loaded
     assert sorted(loaded & set(NOT_AT_START_UP)) == []
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from router.task import has_image, latest_user_text, task_key
+from router.routing.task import has_image, latest_user_text, task_key
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codex"
 

@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from adapters.base import UpstreamError
+from router.routing.task import TaskKey
 from router.settings import Settings, parse_settings
-from router.task import TaskKey
 
 CARDS = {
     "mini": "Small fast model for simple edits and questions.",

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from router.auto.classifier import (
+from router.routing.auto.classifier import (
     CardedCandidate,
     ClassifierError,
     assign_labels,
@@ -16,7 +16,7 @@ from router.auto.classifier import (
     describe_task,
     parse_scores,
 )
-from router.auto.router import AutoRouter
+from router.routing.auto.router import AutoRouter
 from tests.router.auto.helpers import (
     CARDS,
     ScriptedClassifier,

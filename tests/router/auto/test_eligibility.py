@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import tiktoken
 
-from router.auto import tokens
-from router.auto.eligibility import CandidateSpec, assess
+from router.routing.auto import tokens
+from router.routing.auto.eligibility import CandidateSpec, assess
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "codex"
 

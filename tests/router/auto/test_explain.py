@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from router.auto.explain import format_decision_table, route_prompt, summarize_routing_log
-from router.auto.router import AutoRouter
-from router.auto.types import RouteDecision, ScoredCandidate
+from router.routing.auto.explain import format_decision_table, route_prompt, summarize_routing_log
+from router.routing.auto.router import AutoRouter
+from router.routing.auto.types import RouteDecision, ScoredCandidate
 from tests.router.auto.helpers import ScriptedClassifier, fresh_key, make_settings, user_body
 
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.auto.eligibility import CandidateSpec, assess
-from router.auto.policy import choose, choose_without_scores
-from router.auto.types import NoEligibleCandidate, ScoredCandidate
+from router.routing.auto.eligibility import CandidateSpec, assess
+from router.routing.auto.policy import choose, choose_without_scores
+from router.routing.auto.types import NoEligibleCandidate, ScoredCandidate
 
 THRESHOLD = 0.7
 

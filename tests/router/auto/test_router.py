@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from router.auto.cache import TURN_IDLE_SECONDS
-from router.auto.router import AutoRouter
-from router.auto.types import NoEligibleCandidate
+from router.routing.auto.cache import TURN_IDLE_SECONDS
+from router.routing.auto.router import AutoRouter
+from router.routing.auto.types import NoEligibleCandidate
 from tests.router.auto.helpers import (
     FakeClock,
     ScriptedClassifier,
@@ -301,7 +301,7 @@ async def test_a_cached_task_moves_off_a_model_that_failed_and_stays_moved() -> 
 
 
 def test_with_fallback_puts_the_new_model_first() -> None:
-    from router.auto.types import RouteDecision
+    from router.routing.auto.types import RouteDecision
 
     decision = RouteDecision("t", "mini", "scored", (), 0.7, ("mini", "mid", "max"))
     moved = decision.with_fallback("max")

@@ -1,0 +1,1 @@
+"""Anthropic Messages: transcript and request translation, stream translation, the adapter."""

@@ -1,0 +1,1 @@
+"""OpenAI chat completions: request translation, stream translation, the adapter."""

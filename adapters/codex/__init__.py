@@ -1,0 +1,1 @@
+"""The ChatGPT Codex backend: passthrough adapter, forwarded headers, usage windows."""

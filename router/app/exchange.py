@@ -1,0 +1,208 @@
+"""The steps every front door shares: one request in, one answer out.
+
+`/v1/responses` (`router/app/server.py`) and the Anthropic and chat-completions front doors
+(`router/app/inbound.py`) all read the body the same way, plan the route the same way, answer
+errors before a stream in the same way and log one line per request; those steps live here
+so neither handler module depends on the other.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from adapters import jsonfast
+from adapters.base import UpstreamError
+from router.app.hosts import allowed_hosts
+from router.app.shutdown import InFlight
+from router.routing.auto.policy import NoEligibleCandidate
+from router.routing.dispatch import Dispatcher, RoutePlan, UnknownModel
+from router.routing.upstreams import Upstreams
+from router.settings import SettingsStore
+from router.telemetry.ledger import cost_usd, usage_counts
+from router.telemetry.logs import RoutingLog, get_logger
+
+log = get_logger("autorouter.server")
+
+STATE: web.AppKey[AppState] = web.AppKey("state")
+
+
+class AppState:
+    def __init__(
+        self,
+        store: SettingsStore,
+        upstreams: Upstreams,
+        routing_log: RoutingLog | None,
+        bind_host: str,
+    ) -> None:
+        self.store = store
+        self.upstreams = upstreams
+        self.routing_log = routing_log
+        self.bind_host = bind_host
+        self.dispatcher = Dispatcher(store, upstreams)
+        self.in_flight = InFlight()
+        self._allowed_for: object = None
+        self._allowed: frozenset[str] = frozenset()
+
+    def allowed_hosts(self) -> frozenset[str]:
+        settings = self.store.current()
+        if self._allowed_for is not settings:
+            self._allowed = allowed_hosts(self.bind_host, settings.server.allowed_hosts)
+            self._allowed_for = settings
+        return self._allowed
+
+    def record(self, event: str, **fields: Any) -> None:
+        if self.routing_log is not None:
+            self.routing_log.write(event, **fields)
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    code: str,
+    error_type: str = "invalid_request_error",
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    body = {"error": {"message": message, "type": error_type, "code": code, "param": None}}
+    return web.json_response(body, status=status, headers=headers)
+
+
+class RequestRejected(Exception):
+    """Raised by a handler step to answer at once with `response`."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def reject(status: int, message: str, *, code: str) -> RequestRejected:
+    return RequestRejected(error_response(status, message, code=code))
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except RequestRejected as exc:
+        return exc.response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(exc.status, exc.reason, code=exc.reason.lower().replace(" ", "_"))
+    except Exception:
+        log.exception("handler_error", path=request.path)
+        return error_response(
+            500,
+            "internal proxy error (see the service log)",
+            code="server_error",
+            error_type="server_error",
+        )
+
+
+def upstream_error_response(exc: UpstreamError, headers: dict[str, str]) -> web.Response:
+    if exc.retry_after:
+        headers["Retry-After"] = exc.retry_after
+    return web.json_response(exc.body(), status=exc.status, headers=headers)
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or an HTTP error in OpenAI's error shape."""
+    max_bytes = request.app[STATE].store.current().server.max_body_bytes
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise _too_large(max_bytes)
+    try:
+        raw = await request.content.read(max_bytes + 1)
+    except (ConnectionError, OSError) as exc:
+        raise reject(400, f"could not read the request body: {exc}", code="bad_body") from None
+    if len(raw) > max_bytes:
+        raise _too_large(max_bytes)
+    try:
+        body = jsonfast.loads(raw)
+    except ValueError as exc:
+        raise reject(400, f"request body is not valid JSON: {exc}", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise reject(400, "request body must be a JSON object", code="invalid_json")
+    return body
+
+
+def _too_large(max_bytes: int) -> RequestRejected:
+    return reject(
+        413,
+        f"request body is larger than the limit of {max_bytes} bytes "
+        "(server.max_body_bytes in the settings)",
+        code="request_too_large",
+    )
+
+
+def route_headers(slug: str, reason: str | None, request_id: str) -> dict[str, str]:
+    headers = {"x-autorouter-model": slug, "x-request-id": request_id}
+    if reason:
+        headers["x-autorouter-reason"] = reason
+    return headers
+
+
+async def plan_request(
+    state: AppState,
+    body: dict[str, Any],
+    request: web.Request,
+    request_id: str,
+    *,
+    compaction: bool = False,
+) -> RoutePlan:
+    try:
+        plan = await state.dispatcher.plan(body, request.headers, compaction=compaction)
+    except UnknownModel as exc:
+        raise reject(404, str(exc), code="model_not_found") from None
+    except NoEligibleCandidate as exc:
+        raise reject(
+            400, f"Auto routing found no eligible model: {exc}", code="no_eligible_model"
+        ) from None
+    if plan.decision is not None:
+        state.record(request_id=request_id, **plan.decision.log_fields())
+    return plan
+
+
+def log_request(
+    state: AppState,
+    plan: RoutePlan,
+    slug: str,
+    request_id: str,
+    started: float,
+    *,
+    status: str | int,
+    usage: Mapping[str, Any] | None,
+    error: str | None,
+) -> None:
+    settings = state.store.current()
+    counts = usage_counts(usage)
+    model = settings.model(slug)
+    fields: dict[str, Any] = {
+        "request_id": request_id,
+        "requested": plan.requested,
+        "slug": slug,
+        "upstream_model": model.model if model else None,
+        "task": plan.task.value if plan.task else None,
+        "status": status,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        **counts,
+        "cost_usd": cost_usd(settings, slug, counts),
+    }
+    if error:
+        fields["error"] = error
+    log.info("request", **fields)
+    state.record("request", **fields)
+
+
+def failed_before_stream(
+    state: AppState, plan: RoutePlan, request_id: str, started: float, exc: UpstreamError
+) -> web.Response:
+    """Log and answer an upstream error that came before any byte of an answer."""
+    slug = plan.slugs[0]
+    log_request(
+        state, plan, slug, request_id, started, status=exc.status, usage=None, error=exc.code
+    )
+    return upstream_error_response(exc, route_headers(slug, plan.reason, request_id))

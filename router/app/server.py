@@ -1,0 +1,313 @@
+"""The aiohttp application: thin handlers that validate, dispatch and write.
+
+Data flows one way: handler -> task identity and route decision (dispatch) -> adapter ->
+event batches -> SSE writer. Handlers hold no routing or translation logic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from adapters.base import UpstreamError
+from adapters.responses.objects import TERMINAL_EVENTS, response_object
+from adapters.responses.request import ResponsesRequest
+from router import __version__
+from router.app.compaction import compacted_window, summary_request
+from router.app.exchange import (
+    STATE,
+    AppState,
+    error_middleware,
+    error_response,
+    failed_before_stream,
+    log_request,
+    plan_request,
+    read_json,
+    reject,
+    route_headers,
+)
+from router.app.hosts import host_allowlist_middleware
+from router.app.inbound import register_inbound
+from router.app.picker import register_picker
+from router.app.shutdown import DEFAULT_GRACE, SHUTDOWN_MESSAGE, in_flight_middleware
+from router.app.sse import encode_batch, encode_event
+from router.routing.auto.tokens import warm_up
+from router.routing.dispatch import OpenStream, RoutePlan
+from router.routing.upstreams import Upstreams
+from router.settings import SettingsStore
+from router.telemetry.logs import RoutingLog, get_logger
+from router.telemetry.snapshots import snapshot_request
+
+log = get_logger("autorouter.server")
+
+
+def _validate(body: dict[str, Any]) -> None:
+    try:
+        ResponsesRequest.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise reject(
+            400, f"invalid request: {where}: {first['msg']}", code="invalid_request"
+        ) from None
+
+
+async def handle_responses(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    started = time.perf_counter()
+    request_id = uuid.uuid4().hex[:16]
+    body = await read_json(request)
+    snapshot_request(state.store.current(), request_id, request.headers, body)
+    _validate(body)
+    plan = await plan_request(state, body, request, request_id)
+    if not body.get("stream"):
+        return await _complete(state, plan, body, request_id, started)
+    try:
+        opened = await state.dispatcher.open_stream(plan, body)
+    except UpstreamError as exc:
+        return failed_before_stream(state, plan, request_id, started, exc)
+    return await _stream(request, state, opened, request_id, started)
+
+
+async def _stream(
+    request: web.Request, state: AppState, opened: OpenStream, request_id: str, started: float
+) -> web.StreamResponse:
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            # A passthrough relays the backend's own headers (Codex's turn state, usage).
+            **getattr(opened.events, "response_headers", {}),
+            **route_headers(opened.slug, opened.reason, request_id),
+        }
+    )
+    terminal: dict[str, Any] | None = None
+    status = "completed"
+    events = opened.events
+    next_seq = 0
+    try:
+        await response.prepare(request)
+        # Each upstream read's events go out as one write as soon as they are built. A
+        # burst needs no joining here: a read returns everything that arrived while the
+        # last write was going out, and a client slower than the upstream holds the
+        # upstream back through the socket buffers rather than a queue of ours.
+        async for batch in events:
+            if batch:
+                last = batch[-1]
+                if last["type"] in TERMINAL_EVENTS:
+                    terminal = last
+                    # The end of the chunked body goes out with the last events: one send
+                    # and one wake-up of the client fewer. Nothing follows a terminal event.
+                    await response.write_eof(encode_batch(batch))
+                    break
+                seq = last.get("sequence_number")
+                if isinstance(seq, int):
+                    next_seq = seq + 1
+                await response.write(encode_batch(batch))
+    except ConnectionResetError:
+        status = "client_disconnected"
+    except asyncio.CancelledError:
+        # The in-flight middleware tracks this request; only the end of the shutdown
+        # grace period is answered here, any other cancellation goes on up.
+        if not state.in_flight.ended_by_shutdown():
+            raise
+        status = "shutdown"
+        if terminal is None and response.prepared:
+            terminal = _failed_event(opened, next_seq, SHUTDOWN_MESSAGE)
+            if not await _write_last(response, terminal):
+                status = "client_disconnected"
+    except Exception as exc:
+        # A bug in a translator must still end the stream in a way Codex understands.
+        status = "failed"
+        log.exception("stream_translation_error", request_id=request_id, slug=opened.slug)
+        if terminal is None:
+            terminal = _failed_event(opened, next_seq, f"proxy error: {type(exc).__name__}")
+            if not await _write_last(response, terminal):
+                status = "client_disconnected"
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+    if terminal is not None and status == "completed":
+        status = terminal["response"].get("status", "completed")
+    elif terminal is None and status == "completed":
+        status = "lost"
+    usage = terminal["response"].get("usage") if terminal is not None else None
+    error = (terminal["response"].get("error") or {}).get("code") if terminal is not None else None
+    log_request(
+        state,
+        opened.plan,
+        opened.slug,
+        request_id,
+        started,
+        status=status,
+        usage=usage,
+        error=error,
+    )
+    if status != "client_disconnected" and response.prepared:
+        await response.write_eof()
+    return response
+
+
+def _failed_event(opened: OpenStream, sequence_number: int, message: str) -> dict[str, Any]:
+    """A `response.failed` the proxy itself ends a stream with; Codex retries its code."""
+    return {
+        "type": "response.failed",
+        "sequence_number": sequence_number,
+        "response": response_object(
+            uuid.uuid4().hex,
+            opened.plan.requested,
+            "failed",
+            error={"code": "server_error", "message": message},
+        ),
+    }
+
+
+async def _write_last(response: web.StreamResponse, event: dict[str, Any]) -> bool:
+    """Write a stream's last event; False if the client is already gone."""
+    try:
+        await response.write(encode_event(event))
+    except ConnectionResetError:
+        return False
+    return True
+
+
+async def _complete(
+    state: AppState, plan: RoutePlan, body: dict[str, Any], request_id: str, started: float
+) -> web.Response:
+    try:
+        slug, reason, result = await state.dispatcher.complete(plan, body)
+    except UpstreamError as exc:
+        return failed_before_stream(state, plan, request_id, started, exc)
+    return _answered(state, plan, slug, reason, request_id, started, result)
+
+
+async def handle_compact(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    started = time.perf_counter()
+    request_id = uuid.uuid4().hex[:16]
+    body = await read_json(request)
+    if not isinstance(body.get("model"), str) or not body.get("model"):
+        return error_response(400, "invalid request: model: field required", code="invalid_request")
+    plan = await plan_request(state, body, request, request_id, compaction=True)
+    try:
+        window = await state.dispatcher.passthrough_compact(plan, body)
+        if window is None:
+            slug, reason, summary = await state.dispatcher.complete(plan, summary_request(body))
+            window = compacted_window(body, summary)
+        else:
+            slug, reason = plan.slugs[0], plan.reason
+    except UpstreamError as exc:
+        return failed_before_stream(state, plan, request_id, started, exc)
+    return _answered(state, plan, slug, reason, request_id, started, window)
+
+
+def _answered(
+    state: AppState,
+    plan: RoutePlan,
+    slug: str,
+    reason: str | None,
+    request_id: str,
+    started: float,
+    body: dict[str, Any],
+) -> web.Response:
+    """Log and send a whole (non-streamed) answer."""
+    status = body.get("status", "completed")
+    log_request(
+        state, plan, slug, request_id, started, status=status, usage=body.get("usage"), error=None
+    )
+    return web.json_response(body, headers=route_headers(slug, reason, request_id))
+
+
+async def handle_models(request: web.Request) -> web.Response:
+    settings = request.app[STATE].store.current()
+    # Codex passthrough models are offered only while a ChatGPT credential exists.
+    codex = request.app[STATE].dispatcher.credentials.codex
+    codex_available = codex.available()
+    data: list[dict[str, Any]] = []
+    if settings.router is not None and settings.auto_slug:
+        data.append(
+            {
+                "id": settings.auto_slug,
+                "object": "model",
+                "created": 0,
+                "owned_by": "codex-autorouter",
+                "display_name": settings.router.display_name,
+            }
+        )
+    listed = [m for m in settings.models if m.kind != "codex" or codex_available]
+    for model in listed + await codex.listed_models():
+        data.append(
+            {
+                "id": model.slug,
+                "object": "model",
+                "created": 0,
+                "owned_by": model.provider,
+                "display_name": model.display_name,
+            }
+        )
+    return web.json_response({"object": "list", "data": data})
+
+
+async def handle_health(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    settings = state.store.current()
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "models": len(settings.models),
+            "auto": settings.auto_slug,
+            "settings_error": state.store.last_error,
+        }
+    )
+
+
+def create_app(
+    store: SettingsStore,
+    *,
+    bind_host: str = "127.0.0.1",
+    routing_log_path: Path | None = None,
+    upstreams: Upstreams | None = None,
+    shutdown_grace: float = DEFAULT_GRACE,
+) -> web.Application:
+    routing_log = RoutingLog(routing_log_path) if routing_log_path else None
+    state = AppState(store, upstreams or Upstreams(), routing_log, bind_host)
+    app = web.Application(
+        middlewares=[
+            in_flight_middleware(state.in_flight),
+            host_allowlist_middleware(state.allowed_hosts),
+            error_middleware,
+        ],
+        client_max_size=store.current().server.max_body_bytes + 1,
+    )
+    app[STATE] = state
+    app.router.add_post("/v1/responses", handle_responses)
+    app.router.add_post("/v1/responses/compact", handle_compact)
+    app.router.add_get("/v1/models", handle_models)
+    app.router.add_get("/health", handle_health)
+    register_picker(app, store.current)
+    register_inbound(app)
+
+    async def on_startup(_: web.Application) -> None:
+        # Only Auto routing counts tokens; a proxy without it never pays for the tokenizer.
+        if store.current().auto_slug:
+            warm_up()
+
+    async def on_cleanup(_: web.Application) -> None:
+        await state.upstreams.aclose()
+        if state.routing_log is not None:
+            state.routing_log.close()
+
+    async def on_shutdown(_: web.Application) -> None:
+        # Runs after the listening sockets are closed: finish or end what is in flight.
+        await state.in_flight.drain(shutdown_grace)
+
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
+    return app

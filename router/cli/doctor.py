@@ -1,0 +1,216 @@
+"""`autorouter doctor`: what is set up, what is not, and what to do about it.
+
+Every check is read-only and returns a `Check`; `fix` is given only to checks with a
+repair that cannot lose anything (regenerating our own catalog, starting our daemon).
+Only a `fail` makes the exit status 1; a `warn` is advice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from router.cli import daemon
+from router.codex_setup.catalog import write_catalog
+from router.codex_setup.config_toml import PROVIDER_ID, CodexConfig, CodexConfigError
+from router.settings import Settings
+
+Status = Literal["ok", "warn", "fail", "skip"]
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
+@dataclass
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fixed: bool = False
+
+
+@dataclass
+class Context:
+    settings: Settings
+    config: CodexConfig
+    catalog: Path
+    codex: str | None
+    serve_options: daemon.ServeOptions
+    environ: Mapping[str, str]
+
+
+def check_python(_: Context) -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    ok = sys.version_info >= (3, 11)
+    return Check(
+        "python", "ok" if ok else "fail", f"Python {version}" + ("" if ok else ", need 3.11+")
+    )
+
+
+def check_codex(ctx: Context) -> Check:
+    if ctx.codex is None:
+        return Check(
+            "codex-cli", "warn", "not found: `npm install -g @openai/codex` or set CODEX_BIN"
+        )
+    try:
+        done = subprocess.run(
+            [ctx.codex, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("codex-cli", "warn", f"{ctx.codex} does not run: {exc}")
+    version = (done.stdout or done.stderr).strip().splitlines()
+    return Check("codex-cli", "ok", f"{ctx.codex} ({version[0] if version else 'unknown version'})")
+
+
+def check_config(ctx: Context) -> Check:
+    try:
+        doc = ctx.config.document()
+    except CodexConfigError as exc:
+        return Check("codex-config", "fail", str(exc))
+    provider = doc.get("model_provider")
+    table = doc.get("model_providers", {}).get(PROVIDER_ID)
+    if provider != PROVIDER_ID or table is None:
+        hint = (
+            "run `autorouter enable`"
+            if not ctx.config.is_enabled()
+            else "run `autorouter enable` again"
+        )
+        return Check("codex-config", "warn", f"{ctx.config.path} does not select us; {hint}")
+    expected = f"http://{ctx.serve_options.host}:{ctx.serve_options.port}/v1"
+    if str(table.get("base_url", "")) != expected:
+        return Check(
+            "codex-config",
+            "fail",
+            f"model_providers.{PROVIDER_ID}.base_url is {table.get('base_url')}, the proxy is "
+            f"at {expected}; run `autorouter enable` again",
+        )
+    return Check("codex-config", "ok", f"{ctx.config.path}: model {doc.get('model')} via us")
+
+
+def check_catalog(ctx: Context, fix: bool = False) -> Check:
+    try:
+        entries = json.loads(ctx.catalog.read_text())["models"]
+        slugs = [entry["slug"] for entry in entries]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if fix:
+            write_catalog(ctx.settings, ctx.catalog)
+            return Check("catalog", "ok", f"rewrote {ctx.catalog}", fixed=True)
+        return Check(
+            "catalog", "fail", f"{ctx.catalog} missing or unreadable ({type(exc).__name__}); --fix"
+        )
+    missing = [slug for slug in ctx.settings.slugs() if slug not in slugs]
+    if missing:
+        if fix:
+            write_catalog(ctx.settings, ctx.catalog)
+            return Check("catalog", "ok", f"rewrote {ctx.catalog}", fixed=True)
+        return Check("catalog", "warn", f"lacks {', '.join(missing)}; --fix rewrites it")
+    return Check("catalog", "ok", f"{ctx.catalog}: {len(slugs)} models")
+
+
+def check_daemon(ctx: Context, fix: bool = False) -> Check:
+    address = daemon.daemon_address() if daemon.read_pid() else None
+    host, port = address or (ctx.serve_options.host, ctx.serve_options.port)
+    info = daemon.health(host, port)
+    if info is not None:
+        if info.get("settings_error"):
+            return Check(
+                "daemon",
+                "warn",
+                f"running, but the settings file is invalid: {info['settings_error']}",
+            )
+        return Check("daemon", "ok", f"healthy at http://{host}:{port}")
+    if fix:
+        try:
+            pid = daemon.start(ctx.serve_options)
+        except daemon.ServeError as exc:
+            return Check("daemon", "fail", str(exc))
+        return Check("daemon", "ok", f"started (pid {pid})", fixed=True)
+    status: Status = "fail" if ctx.config.is_enabled() else "warn"
+    return Check("daemon", status, "not running: `autorouter start` (or doctor --fix)")
+
+
+def check_port(ctx: Context) -> Check:
+    host, port = ctx.serve_options.host, ctx.serve_options.port
+    if daemon.port_is_free(host, port):
+        return Check("port", "ok", f"{host}:{port} is free")
+    if daemon.health(host, port) is not None:
+        return Check("port", "ok", f"{host}:{port} is ours")
+    return Check("port", "fail", f"{host}:{port} is taken by another program; set server.port")
+
+
+def check_keys(ctx: Context) -> list[Check]:
+    checks = []
+    for model in ctx.settings.models:
+        missing = model.missing_variables(ctx.environ)
+        if missing:
+            checks.append(Check(f"key:{model.slug}", "warn", f"{', '.join(missing)} is not set"))
+        else:
+            checks.append(Check(f"key:{model.slug}", "ok", "configured"))
+    return checks
+
+
+def check_passthrough(ctx: Context) -> Check:
+    try:
+        module = importlib.import_module("router.chatgpt.login")
+    except ImportError:
+        return Check("passthrough", "skip", "no passthrough accounts support in this build")
+    status_of: Callable[[], str] | None = getattr(module, "credentials_status", None)
+    if status_of is None:
+        return Check("passthrough", "skip", "router.chatgpt.login offers no status check")
+    return Check("passthrough", "ok", status_of())
+
+
+def _covers_loopback(no_proxy: str) -> bool:
+    entries = {entry.strip().lower() for entry in no_proxy.split(",")}
+    return "*" in entries or ({"127.0.0.1", "localhost"} <= entries)
+
+
+def check_proxy_bypass(ctx: Context) -> Check:
+    env = {key.upper(): value for key, value in ctx.environ.items() if value}
+    set_vars = [name for name in PROXY_VARIABLES if name in env]
+    if not set_vars:
+        return Check("proxy-bypass", "ok", "no HTTP proxy configured")
+    if _covers_loopback(env.get("NO_PROXY", "")):
+        return Check("proxy-bypass", "ok", f"{', '.join(set_vars)} set; NO_PROXY covers loopback")
+    return Check(
+        "proxy-bypass",
+        "warn",
+        f"{', '.join(set_vars)} set without NO_PROXY covering 127.0.0.1 and localhost: Codex "
+        "would send its requests to that proxy. Add NO_PROXY=127.0.0.1,localhost",
+    )
+
+
+def run_checks(ctx: Context, fix: bool = False) -> list[Check]:
+    return [
+        check_python(ctx),
+        check_codex(ctx),
+        check_config(ctx),
+        check_catalog(ctx, fix),
+        check_daemon(ctx, fix),
+        check_port(ctx),
+        *check_keys(ctx),
+        check_passthrough(ctx),
+        check_proxy_bypass(ctx),
+    ]
+
+
+def exit_code(checks: list[Check]) -> int:
+    return 1 if any(check.status == "fail" for check in checks) else 0
+
+
+def as_json(checks: list[Check]) -> str:
+    return json.dumps([asdict(check) for check in checks], indent=2)
+
+
+def as_table(checks: list[Check]) -> str:
+    width = max(len(check.name) for check in checks)
+    marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
+    lines = []
+    for check in checks:
+        fixed = " (fixed)" if check.fixed else ""
+        lines.append(f"{marks[check.status]}  {check.name:<{width}}  {check.detail}{fixed}")
+    return "\n".join(lines)

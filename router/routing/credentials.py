@@ -1,0 +1,65 @@
+"""The credential step between a route and an adapter call.
+
+The dispatcher asks this module instead of the adapter directly, so the choice of
+credential per attempt (a ChatGPT account from the pool, one key of several) and the
+rotation on quota refusals stay out of the routing loop. Models with one plain key go
+straight to their adapter.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from adapters.base import EventBatch, Target
+from router.chatgpt.models import SLUG_PREFIX
+from router.routing.key_rotation import KeyRotation
+from router.settings import ModelConfig, Settings
+
+if TYPE_CHECKING:
+    from router.chatgpt.service import CodexService
+
+
+class Credentials:
+    def __init__(self, environ: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
+        self._environ = environ
+        self._clock = clock
+        self.keys = KeyRotation(environ, clock=clock)
+
+    @cached_property
+    def codex(self) -> CodexService:
+        # Built at the first passthrough request: the ChatGPT account machinery (auth
+        # files, the accounts store, the passthrough adapter) is start-up time and
+        # memory a proxy without the passthrough never needs.
+        from router.chatgpt.service import CodexService
+
+        return CodexService(self._environ, clock=self._clock)
+
+    def model(self, settings: Settings, slug: str) -> ModelConfig | None:
+        """A configured model, or an automatic `codex/<model>` passthrough slug."""
+        configured = settings.model(slug)
+        if configured is not None or not slug.startswith(SLUG_PREFIX):
+            return configured
+        return self.codex.model_config(slug)
+
+    async def stream(
+        self, adapter: Any, body: Mapping[str, Any], target: Target, model: ModelConfig
+    ) -> AsyncIterator[EventBatch]:
+        if target.kind == "codex":
+            return await self.codex.stream(adapter, body, target)
+        events: AsyncIterator[EventBatch] = await self.keys.run(
+            model, target, lambda t: adapter.stream(body, t)
+        )
+        return events
+
+    async def complete(
+        self, adapter: Any, body: Mapping[str, Any], target: Target, model: ModelConfig
+    ) -> dict[str, Any]:
+        if target.kind == "codex":
+            return await self.codex.complete(adapter, body, target)
+        answer: dict[str, Any] = await self.keys.run(
+            model, target, lambda t: adapter.complete(body, t)
+        )
+        return answer

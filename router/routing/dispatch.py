@@ -1,0 +1,246 @@
+"""From a requested slug to an open upstream stream.
+
+A concrete model slug goes to that model. The Auto slug asks the `AutoRouter` for a
+decision (cached per task) and gets an ordered list of models to try: the chosen one,
+then fallbacks. A model that fails before its first byte with an error another model
+could avoid (rate limit, server error, timeout, refused connection) hands the request to
+the next one; once a stream has started nothing is retried here, because Codex keeps and
+acts on whatever it has already seen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from adapters.base import EventBatch, Target, UpstreamError
+from adapters.codex.headers import forwardable_headers
+from router.routing.auto.types import RouteDecision
+from router.routing.credentials import Credentials
+from router.routing.task import TaskKey, task_key
+from router.routing.upstreams import UnsupportedUpstream, Upstreams
+from router.settings import ModelConfig, Settings, SettingsStore
+from router.telemetry.logs import get_logger
+
+if TYPE_CHECKING:
+    from router.routing.auto.router import AutoRouter
+
+log = get_logger("autorouter.dispatch")
+
+
+class UnknownModel(Exception):
+    def __init__(self, slug: str, known: list[str]) -> None:
+        super().__init__(f"unknown model {slug!r}; known models: {', '.join(known) or '(none)'}")
+        self.slug = slug
+        self.known = known
+
+
+Native = tuple[str, Mapping[str, Any]]
+"""(upstream kind, the client's own body): see `Dispatcher.open_stream`."""
+
+
+@dataclass(slots=True)
+class RoutePlan:
+    """Which models to try for one request, in order."""
+
+    requested: str
+    slugs: list[str]
+    task: TaskKey | None = None
+    decision: RouteDecision | None = None
+    reason: str | None = None
+    client_headers: dict[str, str] = field(default_factory=dict)
+    """The client's session, turn and originator headers, for passthrough targets."""
+
+
+@dataclass(slots=True)
+class OpenStream:
+    slug: str
+    target: Target
+    events: AsyncIterator[EventBatch]
+    plan: RoutePlan
+    reason: str | None
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: SettingsStore,
+        upstreams: Upstreams,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._store = store
+        self._upstreams = upstreams
+        self._environ = environ if environ is not None else os.environ
+        self._auto: AutoRouter | None = None
+        self._auto_settings: Settings | None = None
+        self.credentials = Credentials(self._environ)
+
+    @property
+    def settings(self) -> Settings:
+        return self._store.current()
+
+    def auto_router(self, settings: Settings) -> AutoRouter | None:
+        """The Auto router for these settings, kept across requests (its cache and
+        cooldowns live in it) and told when the settings change."""
+        if settings.auto_slug is None:
+            return None
+        if self._auto is None:
+            # Imported with the first Auto settings: a proxy without Auto never loads the
+            # router and its classifier (start-up time).
+            from router.routing.auto.router import AutoRouter
+
+            self._auto = AutoRouter(settings, self.call_model)
+        elif self._auto_settings is not settings:
+            self._auto.update_settings(settings)
+        self._auto_settings = settings
+        return self._auto
+
+    def target(self, model: ModelConfig) -> Target:
+        return model.target(self._environ)
+
+    async def call_model(self, slug: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One non-streaming Responses request to a configured model (the classifier
+        and compaction use it)."""
+        model = self.credentials.model(self.settings, slug)
+        if model is None:
+            raise UpstreamError(
+                500, "server_error", f"model {slug!r} is not configured", error_type="server_error"
+            )
+        target = self.target(model)
+        adapter = self._adapter(target)
+        return await self.credentials.complete(adapter, body, target, model)
+
+    def _adapter(self, target: Target) -> Any:
+        try:
+            return self._upstreams.adapter_for(target)
+        except UnsupportedUpstream as exc:
+            raise UpstreamError(
+                501, "unsupported_provider", str(exc), error_type="invalid_request_error"
+            ) from None
+
+    async def plan(
+        self, body: Mapping[str, Any], headers: Mapping[str, str], *, compaction: bool = False
+    ) -> RoutePlan:
+        settings = self.settings
+        requested = str(body.get("model") or "")
+        auto = self.auto_router(settings)
+        # Every request is tied to its task, routed or not, so its usage can be summed
+        # per task (cost reports, the benchmark harness).
+        key = task_key(headers, body)
+        if auto is not None and requested == settings.auto_slug:
+            if compaction or key.kind == "compaction":
+                decision = await auto.decide_compaction(key, body)
+            else:
+                decision = await auto.decide(key, body)
+            slugs = [decision.chosen, *auto.fallbacks(decision)]
+            return RoutePlan(
+                requested, slugs, key, decision, decision.reason, forwardable_headers(headers)
+            )
+        if self.credentials.model(settings, requested) is None:
+            raise UnknownModel(requested, settings.slugs())
+        return RoutePlan(requested, [requested], key, client_headers=forwardable_headers(headers))
+
+    async def passthrough_compact(
+        self, plan: RoutePlan, body: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """`/responses/compact` for a Codex passthrough model goes to the backend's own
+        endpoint as is; None for any other model (the proxy summarises itself)."""
+        model = self.credentials.model(self.settings, plan.slugs[0])
+        if model is None or model.kind != "codex":
+            return None
+        target = replace(self.target(model), client_headers=plan.client_headers)
+        return await self.credentials.codex.compact(self._adapter(target), body, target)
+
+    async def open_stream(
+        self, plan: RoutePlan, body: Mapping[str, Any], *, native: Native | None = None
+    ) -> OpenStream:
+        """Open the first model in the plan that answers; raise the last error if none.
+
+        `native` is (upstream kind, client body) for a client that speaks that upstream's
+        dialect: targets of that kind get the client's body through the adapter
+        registered as `<kind>:passthrough`, which answers in the client's dialect."""
+        return await self._first_answer(plan, body, streaming=True, native=native)  # type: ignore[return-value]
+
+    async def complete(
+        self, plan: RoutePlan, body: Mapping[str, Any], *, native: Native | None = None
+    ) -> tuple[str, str | None, dict[str, Any]]:
+        """Non-streaming: (slug that answered, reason, Responses object)."""
+        result = await self._first_answer(plan, body, streaming=False, native=native)
+        assert isinstance(result, tuple)
+        return result
+
+    async def _first_answer(
+        self,
+        plan: RoutePlan,
+        body: Mapping[str, Any],
+        *,
+        streaming: bool,
+        native: Native | None = None,
+    ) -> OpenStream | tuple[str, str | None, dict[str, Any]]:
+        settings = self.settings
+        auto = self.auto_router(settings) if plan.decision is not None else None
+        last_error: UpstreamError | None = None
+        failures: list[dict[str, Any]] = []
+        for attempt, slug in enumerate(plan.slugs):
+            model = self.credentials.model(settings, slug)
+            if model is None:
+                continue
+            target = replace(self.target(model), client_headers=plan.client_headers)
+            reason = plan.reason if attempt == 0 else "fallback"
+            sent = body
+            try:
+                if native is not None and target.kind == native[0]:
+                    adapter = self._adapter(replace(target, kind=f"{target.kind}:passthrough"))
+                    sent = native[1]
+                else:
+                    adapter = self._adapter(target)
+                if streaming:
+                    events = await self.credentials.stream(adapter, sent, target, model)
+                else:
+                    response = await self.credentials.complete(adapter, sent, target, model)
+            except UpstreamError as exc:
+                last_error = _with_key_hint(exc, model, self._environ)
+                failures.append({"slug": slug, "status": exc.status, "code": exc.code})
+                log.warning(
+                    "upstream_failed_before_first_byte",
+                    slug=slug,
+                    status=exc.status,
+                    code=exc.code,
+                    fallback_ok=exc.fallback_ok,
+                )
+                if auto is not None and exc.fallback_ok:
+                    auto.report_failure(slug)
+                if not exc.fallback_ok:
+                    break
+                continue
+            if auto is not None:
+                auto.report_success(slug)
+            if streaming:
+                return OpenStream(slug, target, events, plan, reason, failures)
+            return slug, reason, response
+        if last_error is None:
+            raise UpstreamError(500, "server_error", "no configured model could serve this request")
+        raise last_error
+
+
+def _with_key_hint(
+    exc: UpstreamError, model: ModelConfig, environ: Mapping[str, str]
+) -> UpstreamError:
+    """Name the unset key variable when an upstream refuses us for lack of a key."""
+    if exc.status not in (401, 403):
+        return exc
+    missing = model.missing_key_variable(environ)
+    if missing is None:
+        return exc
+    hinted = UpstreamError(
+        exc.status,
+        exc.code,
+        f"{exc.message} (the key for {model.slug!r} comes from ${missing}, which is not set)",
+        retry_after=exc.retry_after,
+        fallback_ok=exc.fallback_ok,
+        error_type=exc.error_type,
+    )
+    return hinted

@@ -1,0 +1,95 @@
+"""One pooled HTTP client per upstream, and the adapter that speaks to it.
+
+Clients are keyed by (adapter kind, origin), so every model behind the same endpoint
+shares one connection pool; they are created on first use and closed with the app. Each
+is an `httpx.AsyncClient` on `adapters.transport.AiohttpTransport`: the adapters speak
+httpx, aiohttp's C parser reads the streams.
+
+The adapter for a kind is registered as a factory or as where its factory lives
+(`"module:attribute"`), imported when a target of that kind is first used: a proxy with
+only chat models never loads the Anthropic or Codex adapters, and none is loaded before
+the server answers (start-up time, resident memory).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import cast
+from urllib.parse import urlsplit
+
+import httpx
+
+from adapters.base import Adapter, Target
+from adapters.transport import AiohttpTransport, UpstreamClient
+
+AdapterFactory = Callable[[httpx.AsyncClient], Adapter]
+AdapterSpec = AdapterFactory | str
+"""A factory, or its `"module:attribute"` path, imported on first use."""
+
+ADAPTERS: dict[str, AdapterSpec] = {
+    "chat": "adapters.chat.adapter:ChatCompletionsAdapter",
+    "anthropic": "adapters.anthropic.adapter:AnthropicMessagesAdapter",
+    "codex": "adapters.codex.adapter:CodexPassthroughAdapter",
+}
+
+POOL_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30)
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def upstream_client(origin: str) -> httpx.AsyncClient:
+    """The pooled client for one upstream origin (`scheme://host[:port]`)."""
+    # Remote APIs honour the user's proxy and CA variables; loopback upstreams (Ollama,
+    # vLLM, our own mocks) never go through a proxy.
+    trust_env = not _is_loopback(urlsplit(origin).hostname or "")
+    return UpstreamClient(AiohttpTransport(limits=POOL_LIMITS, trust_env=trust_env))
+
+
+class UnsupportedUpstream(Exception):
+    pass
+
+
+def resolve(spec: AdapterSpec) -> AdapterFactory:
+    """The factory itself, importing it first when `spec` is its path."""
+    if not isinstance(spec, str):
+        return spec
+    module, _, attribute = spec.partition(":")
+    return cast(AdapterFactory, getattr(importlib.import_module(module), attribute))
+
+
+class Upstreams:
+    def __init__(self, factories: dict[str, AdapterSpec] | None = None) -> None:
+        self._factories = dict(ADAPTERS if factories is None else factories)
+        self._adapters: dict[tuple[str, str], Adapter] = {}
+        self._clients: list[httpx.AsyncClient] = []
+
+    def register(self, kind: str, factory: AdapterSpec) -> None:
+        self._factories[kind] = factory
+
+    def adapter_for(self, target: Target) -> Adapter:
+        parts = urlsplit(target.base_url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        key = (target.kind, origin)
+        adapter = self._adapters.get(key)
+        if adapter is None:
+            spec = self._factories.get(target.kind)
+            if spec is None:
+                raise UnsupportedUpstream(
+                    f"model {target.slug!r} uses provider kind {target.kind!r}, "
+                    "which this version does not serve yet"
+                )
+            factory = self._factories[target.kind] = resolve(spec)
+            client = upstream_client(origin)
+            self._clients.append(client)
+            adapter = factory(client)
+            self._adapters[key] = adapter
+        return adapter
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, []
+        self._adapters.clear()
+        for client in clients:
+            await client.aclose()
