@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from examples.mockupstream import HttpError, MockUpstream, Text, ToolCall, classifier_handler  # noqa: E402
+from router.app.picker import PICKER, TOKEN_HEADER  # noqa: E402
 from router.app.server import create_app  # noqa: E402
 from router.codex_setup.catalog import codex_overrides, write_catalog  # noqa: E402
 from router.routing.auto.explain import summarize_routing_log  # noqa: E402
@@ -196,6 +197,20 @@ async def run_codex(base_url: str, settings_path: Path, workdir: Path) -> tuple[
     return "failed", f"codex exec exit {process.returncode}, hello.txt exists: {created.exists()}"
 
 
+async def dashboard_check(origin: str, token: str) -> str:
+    """What the proxy's own dashboard reports for the demo's requests."""
+    async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
+        page = await client.get(f"{origin}/dashboard")
+        data = await client.get(f"{origin}/api/dashboard", headers={TOKEN_HEADER: token})
+    if page.status_code != 200 or data.status_code != 200:
+        return f"dashboard answered {page.status_code}/{data.status_code}"
+    summary = data.json()
+    return (
+        f"{summary['totals']['requests']} requests, {summary['decisions']['total']} decisions "
+        f"at {origin}/dashboard while the demo ran"
+    )
+
+
 async def main() -> int:
     configure_logging(open("/dev/null", "w"))  # noqa: SIM115 - the demo prints its own table
     workdir = Path(tempfile.mkdtemp(prefix="autorouter-demo-"))
@@ -245,6 +260,7 @@ async def main() -> int:
                 rows.append((task, outcome))
 
         codex_status, codex_detail = await run_codex(base_url, settings_path, workdir)
+        dashboard = await dashboard_check(f"http://127.0.0.1:{port}", app[PICKER].token)
 
         records = [json.loads(line) for line in routing_log.read_text().splitlines() if line]
         await runner.cleanup()
@@ -284,6 +300,12 @@ async def main() -> int:
         "\nThe classifier saw only the prompt and the cards (never a price); see the routing log:"
     )
     print(f"  {routing_log}")
+    print(f"\nThe dashboard showed them too ({dashboard}). To look at it yourself:")
+    print(
+        f"  .venv/bin/autorouter serve --settings {settings_path} --routing-log {routing_log}"
+        " --port 8650"
+    )
+    print("  then open http://127.0.0.1:8650/dashboard (and /metrics for Prometheus)")
     if failures:
         print(f"\n{failures} routing outcome(s) were not what this setup should produce.")
         return 1

@@ -24,6 +24,7 @@ from router.routing.upstreams import Upstreams
 from router.settings import SettingsStore
 from router.telemetry.ledger import cost_usd, usage_counts
 from router.telemetry.logs import RoutingLog, get_logger
+from router.telemetry.metrics import Metrics
 
 log = get_logger("autorouter.server")
 
@@ -44,6 +45,7 @@ class AppState:
         self.bind_host = bind_host
         self.dispatcher = Dispatcher(store, upstreams)
         self.in_flight = InFlight()
+        self.metrics = Metrics()
         self._allowed_for: object = None
         self._allowed: frozenset[str] = frozenset()
 
@@ -162,7 +164,11 @@ async def plan_request(
             400, f"Auto routing found no eligible model: {exc}", code="no_eligible_model"
         ) from None
     if plan.decision is not None:
-        state.record(request_id=request_id, **plan.decision.log_fields())
+        fields = plan.decision.log_fields()
+        if plan.task is not None:
+            fields["thread"] = plan.task.thread or plan.task.session
+        state.metrics.observe_decision(fields)
+        state.record(request_id=request_id, **fields)
     return plan
 
 
@@ -194,6 +200,7 @@ def log_request(
     if error:
         fields["error"] = error
     log.info("request", **fields)
+    state.metrics.observe_request(fields)
     state.record("request", **fields)
 
 

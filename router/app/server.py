@@ -20,6 +20,7 @@ from adapters.responses.objects import TERMINAL_EVENTS, response_object
 from adapters.responses.request import ResponsesRequest
 from router import __version__
 from router.app.compaction import compacted_window, summary_request
+from router.app.dashboard import register_dashboard
 from router.app.exchange import (
     STATE,
     AppState,
@@ -34,6 +35,7 @@ from router.app.exchange import (
 )
 from router.app.hosts import host_allowlist_middleware
 from router.app.inbound import register_inbound
+from router.app.metrics_routes import metrics_middleware, register_metrics
 from router.app.picker import register_picker
 from router.app.shutdown import DEFAULT_GRACE, SHUTDOWN_MESSAGE, in_flight_middleware
 from router.app.sse import encode_batch, encode_event
@@ -281,6 +283,7 @@ def create_app(
         middlewares=[
             in_flight_middleware(state.in_flight),
             host_allowlist_middleware(state.allowed_hosts),
+            metrics_middleware(state.metrics),
             error_middleware,
         ],
         client_max_size=store.current().server.max_body_bytes + 1,
@@ -290,8 +293,10 @@ def create_app(
     app.router.add_post("/v1/responses/compact", handle_compact)
     app.router.add_get("/v1/models", handle_models)
     app.router.add_get("/health", handle_health)
-    register_picker(app, store.current)
+    picker = register_picker(app, store.current)
     register_inbound(app)
+    register_metrics(app, state.metrics)
+    register_dashboard(app, state, picker)
 
     async def on_startup(_: web.Application) -> None:
         # Only Auto routing counts tokens; a proxy without it never pays for the tokenizer.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import json
 import os
 import pkgutil
 import shutil
@@ -208,26 +207,6 @@ def cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
-    from router.routing.auto.explain import summarize_routing_log
-    from router.telemetry.logs import routing_log_path
-
-    settings = _load(args)
-    path = routing_log_path(args.routing_log, state_dir())
-    if not path.exists():
-        print(f"no routing log at {path} yet", file=sys.stderr)
-        return 1
-    records = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                continue
-    print(summarize_routing_log(records, settings))
-    return 0
-
-
 def build_parser(command_name: str | None = None) -> argparse.ArgumentParser:
     """The parser for every command; for `command_name` when it is one of the commands
     defined here, without importing the modules of `router.cli.commands` (the daemon's
@@ -282,8 +261,6 @@ def build_parser(command_name: str | None = None) -> argparse.ArgumentParser:
     route = command("route", cmd_route, "show how Auto would route a prompt, without sending it")
     route.add_argument("prompt")
     route.add_argument("--image", action="store_true", help="pretend the prompt has an image")
-    stats = command("stats", cmd_stats, "summarise the routing log: models, tokens, cost, saving")
-    stats.add_argument("--routing-log", help="routing log file (default: state dir routing.jsonl)")
     if command_name in sub.choices:
         return parser
     for module_info in pkgutil.iter_modules(router.cli.commands.__path__):

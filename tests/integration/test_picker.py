@@ -3,26 +3,18 @@ with the page's token, and refuses requests without it or under a foreign Host."
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from aiohttp import ClientSession, ClientWebSocketResponse
 
 from router.app.picker import PICKER, TOKEN_HEADER
 from router.codex_setup.config_toml import CodexConfig, managed_entries
+from tests.browser import CHROMIUM, SKIP_REASON, chromium
 from tests.integration.conftest import settings_data
 from tests.proxy import RunningProxy, start_proxy
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
@@ -117,96 +109,16 @@ async def test_an_unknown_model_is_refused_with_the_known_ones(
 # -- a real browser ----------------------------------------------------------------------
 
 
-async def _devtools_url(profile: Path, process: subprocess.Popen[bytes]) -> str:
-    """Chromium writes its DevTools port to DevToolsActivePort once it listens."""
-    marker = profile / "DevToolsActivePort"
-    for _ in range(600):
-        if marker.exists() and marker.read_text().strip():
-            return f"http://127.0.0.1:{marker.read_text().split()[0]}"
-        if process.poll() is not None:
-            raise RuntimeError("chromium exited at start-up")
-        await asyncio.sleep(0.05)
-    raise TimeoutError("chromium did not open its DevTools port")
-
-
-class DevTools:
-    """Just enough of the Chrome DevTools protocol: calls, and waiting for an event."""
-
-    def __init__(self, ws: ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self.next_id = 1
-        self.events: list[str] = []
-
-    async def call(self, method: str, **params: object) -> dict[str, object]:
-        message_id = self.next_id
-        self.next_id += 1
-        await self.ws.send_json({"id": message_id, "method": method, "params": params})
-        while True:
-            reply = json.loads((await self.ws.receive()).data)
-            if reply.get("id") == message_id:
-                assert "result" in reply, reply
-                result: dict[str, object] = reply["result"]
-                return result
-            self.events.append(str(reply.get("method")))
-
-    async def wait_for_event(self, method: str) -> None:
-        while method not in self.events:
-            reply = json.loads((await self.ws.receive()).data)
-            self.events.append(str(reply.get("method")))
-
-    async def evaluate(self, expression: str) -> object:
-        result = await self.call(
-            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
-        )
-        value = result["result"]
-        assert isinstance(value, dict)
-        return value.get("value")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install chromium)")
+@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
 async def test_a_real_browser_switches_the_model_with_a_click(
     proxy: RunningProxy, isolated: Path
 ) -> None:
-    assert CHROMIUM is not None
-    with tempfile.TemporaryDirectory() as profile_dir:
-        profile = Path(profile_dir)
-        process = subprocess.Popen(
-            [
-                CHROMIUM,
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--no-proxy-server",
-                f"--user-data-dir={profile}",
-                "--remote-debugging-port=0",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            devtools = await _devtools_url(profile, process)
-            async with ClientSession() as session:
-                async with session.get(f"{devtools}/json/list") as response:
-                    targets = await response.json()
-                page = next(t for t in targets if t["type"] == "page")
-                async with session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-                    browser = DevTools(ws)
-                    await browser.call("Page.enable")
-                    await browser.call("Page.navigate", url=f"{proxy.origin}/picker")
-                    await browser.wait_for_event("Page.loadEventFired")
-                    await browser.evaluate("document.querySelector('[data-slug=strong]').click()")
-                    switched = "new Promise(r => { const f = () => document.body.dataset.switched"
-                    switched += " ? r(document.body.dataset.switched) : setTimeout(f, 50); f(); })"
-                    assert await browser.evaluate(switched) == "strong"
-                    active = "document.querySelector('li.active button').dataset.slug"
-                    assert await browser.evaluate(active) == "strong"
-        finally:
-            process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=10)
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    async with chromium() as browser:
+        await browser.open(f"{proxy.origin}/picker")
+        await browser.evaluate("document.querySelector('[data-slug=strong]').click()")
+        switched = "new Promise(r => { const f = () => document.body.dataset.switched"
+        switched += " ? r(document.body.dataset.switched) : setTimeout(f, 50); f(); })"
+        assert await browser.evaluate(switched) == "strong"
+        active = "document.querySelector('li.active button').dataset.slug"
+        assert await browser.evaluate(active) == "strong"
     assert codex_model(isolated) == "strong"

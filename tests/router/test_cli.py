@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,69 @@ async def test_stats_summarises_the_routing_log(tmp_path: Path, env: dict[str, s
     assert code == 0, err
     assert "cheap" in out
     assert "saved" in out.lower()
+
+
+async def test_stats_over_a_window_with_a_plot(tmp_path: Path, env: dict[str, str]) -> None:
+    settings = write_settings(tmp_path / "s.json")
+    log = tmp_path / "routing.jsonl"
+    now = datetime.now(UTC)
+    lines = []
+    for task, hours_ago, slug in (("old", 48, "strong"), ("new", 1, "cheap")):
+        stamp = (now - timedelta(hours=hours_ago)).isoformat()
+        lines.append(
+            {
+                "event": "route",
+                "timestamp": stamp,
+                "task": task,
+                "chosen": slug,
+                "reason": "scored",
+                "cache_hit": False,
+                "candidates": [
+                    {"slug": "cheap", "eligible": True},
+                    {"slug": "strong", "eligible": True},
+                ],
+            }
+        )
+        lines.append(
+            {
+                "event": "request",
+                "timestamp": stamp,
+                "task": task,
+                "requested": "codex-auto",
+                "slug": slug,
+                "input_tokens": 1000,
+                "cached_tokens": 0,
+                "output_tokens": 10,
+                "reasoning_tokens": 0,
+                "status": "completed",
+            }
+        )
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    plot = tmp_path / "report" / "stats.png"
+    code, out, err = await autorouter(
+        "stats",
+        "--settings",
+        str(settings),
+        "--routing-log",
+        str(log),
+        "--since",
+        "24h",
+        "--plot",
+        str(plot),
+        env=env,
+    )
+    assert code == 0, err
+    decisions = out.split("Decisions per reason:")[0]
+    assert "cheap" in decisions and "strong" not in decisions
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = await autorouter(
+        "stats",
+        "--settings",
+        str(settings),
+        "--routing-log",
+        str(log),
+        "--since",
+        "soon",
+        env=env,
+    )
+    assert code == 2 and "duration" in err

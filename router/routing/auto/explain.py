@@ -8,14 +8,14 @@ prompt without touching the task cache.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from router.routing.auto.router import AutoRouter
 from router.routing.auto.types import RouteDecision
 from router.settings import Settings
+from router.telemetry.summary import summarize
 
 # A 1x1 transparent PNG: enough for eligibility to see "an image", nothing more.
 _TINY_PNG = (
@@ -80,93 +80,59 @@ def format_decision_table(decision: RouteDecision) -> str:
     return "\n".join(lines)
 
 
-@dataclass(slots=True)
-class _ModelUsage:
-    requests: int = 0
-    input_tokens: int = 0
-    cached_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-    cost: float | None = 0.0
-
-
-def summarize_routing_log(records: Iterable[Mapping[str, Any]], settings: Settings) -> str:
+def summarize_routing_log(
+    records: Iterable[Mapping[str, Any]], settings: Settings, *, since: datetime | None = None
+) -> str:
     """Decisions per model and reason, usage and cost per model, and the saving.
 
     The saving compares each Auto request's actual cost with the same token counts
     priced at the priciest candidate that was eligible for its task's decision.
     """
-    chosen: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    eligible_by_task: dict[str, list[str]] = {}
-    requests: list[Mapping[str, Any]] = []
-    for record in records:
-        event = record.get("event")
-        if event == "route":
-            chosen[str(record.get("chosen"))] += 1
-            reasons[str(record.get("reason"))] += 1
-            task = record.get("task")
-            if isinstance(task, str):
-                eligible_by_task[task] = [
-                    str(c.get("slug"))
-                    for c in record.get("candidates") or []
-                    if isinstance(c, Mapping) and c.get("eligible")
-                ]
-        elif event == "request":
-            requests.append(record)
-
-    usage: dict[str, _ModelUsage] = defaultdict(_ModelUsage)
-    actual_total = baseline_total = 0.0
-    compared = 0
-    for record in requests:
-        slug = str(record.get("slug"))
-        counts = _counts(record)
-        entry = usage[slug]
-        entry.requests += 1
-        entry.input_tokens += counts[0]
-        entry.cached_tokens += counts[1]
-        entry.output_tokens += counts[2]
-        entry.reasoning_tokens += _int(record.get("reasoning_tokens"))
-        cost = _price(settings, slug, counts)
-        entry.cost = None if cost is None or entry.cost is None else entry.cost + cost
-        eligible = eligible_by_task.get(str(record.get("task")))
-        if record.get("requested") == settings.auto_slug and eligible and cost is not None:
-            prices = [p for p in (_price(settings, s, counts) for s in eligible) if p is not None]
-            if prices:
-                actual_total += cost
-                baseline_total += max(prices)
-                compared += 1
-
+    summary = summarize(records, settings, since=since)
+    decisions = summary["decisions"]
     lines = ["Decisions per model:"]
-    lines += _counter_lines(chosen) or ["  (no route decisions in the log)"]
+    lines += _counter_lines(decisions["by_model"]) or ["  (no route decisions in the log)"]
     lines += ["", "Decisions per reason:"]
-    lines += _counter_lines(reasons) or ["  (none)"]
+    lines += _counter_lines(decisions["by_reason"]) or ["  (none)"]
     lines += ["", "Requests, tokens and cost per model:"]
-    if usage:
+    if summary["models"]:
         lines.append(
             f"  {'model':<24} {'requests':>8} {'input':>10} {'cached':>10} "
             f"{'output':>10} {'reasoning':>10} {'cost USD':>10}"
         )
-        for slug, entry in sorted(usage.items()):
-            cost_text = "no price" if entry.cost is None else f"{entry.cost:.4f}"
+        for row in summary["models"]:
+            cost = row["cost_usd"]
+            cost_text = "no price" if cost is None else f"{cost:.4f}"
             lines.append(
-                f"  {slug:<24} {entry.requests:>8} {entry.input_tokens:>10} "
-                f"{entry.cached_tokens:>10} {entry.output_tokens:>10} "
-                f"{entry.reasoning_tokens:>10} {cost_text:>10}"
+                f"  {row['model']:<24} {row['requests']:>8} {row['input_tokens']:>10} "
+                f"{row['cached_tokens']:>10} {row['output_tokens']:>10} "
+                f"{row['reasoning_tokens']:>10} {cost_text:>10}"
             )
     else:
         lines.append("  (no requests in the log)")
     lines += ["", "Saving against always using the priciest eligible candidate of each decision"]
     lines.append("(the same token counts priced at that model's configured price):")
-    if compared:
-        saving = baseline_total - actual_total
-        share = f" ({saving / baseline_total:.0%})" if baseline_total > 0 else ""
+    spend = summary["spend"]
+    if spend["compared_requests"]:
+        share = f" ({spend['saving_share']:.0%})" if spend["saving_share"] is not None else ""
         lines.append(
-            f"  actual {actual_total:.4f} USD vs {baseline_total:.4f} USD: "
-            f"saved {saving:.4f} USD{share} over {compared} Auto requests"
+            f"  actual {spend['actual_usd']:.4f} USD vs {spend['baseline_usd']:.4f} USD: "
+            f"saved {spend['saving_usd']:.4f} USD{share} over {spend['compared_requests']} "
+            "Auto requests"
         )
     else:
         lines.append("  (no priced Auto requests with a logged decision)")
+    classifier = summary["classifier"]
+    if classifier["calls"]:
+        cost = classifier["cost_usd"]
+        spent = "" if cost is None else f", about {cost:.4f} USD"
+        share = classifier["share_of_spend"]
+        of_spend = "" if share is None else f" ({share:.1%} of the spend)"
+        lines += [
+            "",
+            f"Classifier: {classifier['calls']} calls, {classifier['errors']} failed, "
+            f"{classifier['tokens']} tokens{spent}{of_spend}",
+        ]
     return "\n".join(lines)
 
 
@@ -196,24 +162,5 @@ def _classifier(decision: RouteDecision) -> str:
     return ", ".join(parts)
 
 
-def _counter_lines(counter: Counter[str]) -> list[str]:
-    return [f"  {name:<24} {count:>6}" for name, count in counter.most_common()]
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _counts(record: Mapping[str, Any]) -> tuple[int, int, int]:
-    return (
-        _int(record.get("input_tokens")),
-        _int(record.get("cached_tokens")),
-        _int(record.get("output_tokens")),
-    )
-
-
-def _price(settings: Settings, slug: str, counts: tuple[int, int, int]) -> float | None:
-    model = settings.model(slug)
-    if model is None or model.price is None:
-        return None
-    return model.price.cost(*counts)
+def _counter_lines(counts: Mapping[str, int]) -> list[str]:
+    return [f"  {name:<24} {count:>6}" for name, count in counts.items()]

@@ -1,0 +1,67 @@
+"""`autorouter stats`: what Auto chose, what it cost and saved, over a window; `--plot`
+draws the dashboard's two main charts into a PNG for a report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from router.settings import default_settings_path, load_settings
+from router.settings.paths import state_dir
+
+Command = Callable[..., argparse.ArgumentParser]
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from router.routing.auto.explain import summarize_routing_log
+    from router.telemetry.log_reader import read_records
+    from router.telemetry.logs import routing_log_path
+    from router.telemetry.summary import parse_duration
+
+    settings_path = Path(args.settings).expanduser() if args.settings else default_settings_path()
+    settings = load_settings(settings_path)
+    path = routing_log_path(args.routing_log, state_dir())
+    if not path.exists():
+        print(f"no routing log at {path} yet", file=sys.stderr)
+        return 1
+    since = None
+    if args.since:
+        try:
+            since = datetime.now(UTC) - parse_duration(args.since)
+        except ValueError as exc:
+            print(f"stats: --since: {exc}", file=sys.stderr)
+            return 2
+    records = list(read_records(path))
+    if args.since:
+        print(f"Since {since:%Y-%m-%d %H:%M} UTC ({args.since}):\n")
+    print(summarize_routing_log(records, settings, since=since))
+    if args.plot:
+        return _plot(records, settings, since, Path(args.plot).expanduser())
+    return 0
+
+
+def _plot(records: list[dict[str, Any]], settings: Any, since: datetime | None, out: Path) -> int:
+    try:
+        from router.cli.stats_plot import write_plot
+    except ImportError:
+        print(
+            "stats: --plot needs matplotlib: pip install 'codex-autorouter[plot]'",
+            file=sys.stderr,
+        )
+        return 1
+    from router.telemetry.summary import summarize
+
+    write_plot(summarize(records, settings, since=since), out)
+    print(f"\nPlot written to {out}")
+    return 0
+
+
+def add_commands(command: Command) -> None:
+    stats = command("stats", cmd_stats, "summarise the routing log: models, tokens, cost, saving")
+    stats.add_argument("--routing-log", help="routing log file (default: state dir routing.jsonl)")
+    stats.add_argument("--since", metavar="DURATION", help="only the last 30m, 12h, 7d, ...")
+    stats.add_argument("--plot", metavar="FILE.png", help="also draw decisions and spend to a PNG")
