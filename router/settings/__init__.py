@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from router.settings.compat import (
     ShapeError,
+    canonical_document,
     canonical_model_entry,
     canonical_section,
     entry_label,
@@ -88,8 +89,9 @@ class _Problem(ValueError):
 
 
 def _parse(data: Any, source: Path | None) -> Settings:
+    data = canonical_document(data)
     if not isinstance(data, Mapping):
-        raise _Problem('expected a JSON object with a "models" list')
+        raise _Problem('expected a JSON object with a "models" list, or a list of models')
     entries = model_entries(data)
     if not entries:
         raise _Problem('no models: add a "models" list')

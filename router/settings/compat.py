@@ -1,8 +1,8 @@
 """Read codex-shim's `models.json` shapes as they are found in the wild.
 
 codex-shim users keep their models under `models`, the legacy `customModels`, or a launch
-list (`launchModels` / `launch_models`), with snake_case or camelCase field names, and
-sometimes as bare model-name strings. This module turns all of that into one canonical
+list (`launchModels` / `launch_models`), or make the whole file one bare list of model rows,
+with snake_case or camelCase field names, and sometimes as bare model-name strings. This module turns all of that into one canonical
 snake_case shape before pydantic sees it, so the settings models themselves stay plain.
 It only renames and regroups; it never judges values (that is pydantic's job).
 """
@@ -81,6 +81,11 @@ def canonical_model_entry(raw: Any, where: str) -> dict[str, Any]:
     if isinstance(price, Mapping):
         entry["price"] = canonical_keys(price, f"{where}: price")
     return entry
+
+
+def canonical_document(data: Any) -> Any:
+    """The file as an object: a bare top-level list is the model list, as in codex-shim."""
+    return {"models": data} if isinstance(data, list) else data
 
 
 def model_entries(data: Mapping[str, Any]) -> list[tuple[str, Any]]:

@@ -124,6 +124,34 @@ class TestCodexShimFiles:
         assert bare.resolve_api_key({}) is None
         assert loaded.models[2].base_url == "http://10.0.0.5:11434/v1"
 
+    def test_a_bare_top_level_list_of_model_rows(self, tmp_path: Path) -> None:
+        loaded = load_settings(FIXTURES / "bare-list.json")
+
+        assert loaded.slugs() == ["gpt-5-4-mini", "deepseek-v4-pro", "qwen3-coder"]
+        assert loaded.router is None and loaded.auto_slug is None
+        mini, deepseek, qwen = loaded.models
+        assert (mini.kind, mini.api_key_env, mini.display_name) == (
+            "chat",
+            "OPENAI_API_KEY",
+            "GPT-5.4 mini",
+        )
+        assert (deepseek.kind, deepseek.api_key) == ("anthropic", "${DEEPSEEK_API_KEY}")
+        assert not deepseek.supports_images
+        assert (qwen.provider, qwen.base_url) == ("ollama", "http://127.0.0.1:11434/v1")
+        # The store re-reads such a file like any other.
+        path = tmp_path / "models.json"
+        path.write_text((FIXTURES / "bare-list.json").read_text())
+        store = SettingsStore(path, check_interval=0)
+        write(path, [{"model": "m", "provider": "openai"}])
+        os.utime(path, ns=(1, 1))
+        assert store.current().slugs() == ["m"]
+
+    def test_a_bare_list_reports_rows_like_the_models_list(self) -> None:
+        assert error_of([{"model": "m"}]).startswith(
+            '/cfg/settings.json: models[0] (slug "m"): provider: required'
+        )
+        assert error_of([]) == '/cfg/settings.json: no models: add a "models" list'
+
     def test_snake_case_launch_models_key(self) -> None:
         loaded = parse_settings({"launch_models": ["qwen3-coder"]})
         assert loaded.slugs() == ["qwen3-coder"]
@@ -419,7 +447,8 @@ class TestErrors:
         )
 
     def test_not_an_object(self) -> None:
-        assert "expected a JSON object" in error_of([1, 2])
+        assert "expected a JSON object" in error_of("models")
+        assert "models[0]: expected an object or a model name string" in error_of([1, 2])
 
     def test_no_models(self) -> None:
         assert error_of({"models": []}) == '/cfg/settings.json: no models: add a "models" list'
