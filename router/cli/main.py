@@ -11,6 +11,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import router.cli.commands
 from router import __version__
@@ -207,22 +208,54 @@ def cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+GLOBAL_OPTIONS_WITH_VALUES = ("--settings", "--host", "--port")
+
+
+def _global_options(parser: argparse.ArgumentParser, default: Any, server: bool = True) -> None:
+    parser.add_argument(
+        "--settings", default=default, help="settings file (default: %(prog)s's config dir)"
+    )
+    if server:
+        parser.add_argument(
+            "--host", default=default, help=f"address to listen on (default {DEFAULT_HOST})"
+        )
+        parser.add_argument(
+            "--port", type=int, default=default, help="port (default from settings, 8642)"
+        )
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command word: the first argument that is neither an option nor the value of
+    one of the options taken before the command."""
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word in GLOBAL_OPTIONS_WITH_VALUES:
+            index += 2
+        elif word.startswith("-"):
+            index += 1
+        else:
+            return word
+    return None
+
+
 def build_parser(command_name: str | None = None) -> argparse.ArgumentParser:
     """The parser for every command; for `command_name` when it is one of the commands
     defined here, without importing the modules of `router.cli.commands` (the daemon's
     start-up, `serve`, does not pay for them)."""
     parser = argparse.ArgumentParser(prog="autorouter", description=__doc__)
     parser.add_argument("--version", action="version", version=f"autorouter {__version__}")
+    # codex-shim takes these before the command (`--settings F --port N start`); both
+    # places work. A subparser's default would overwrite the value given before the
+    # command, so after it they default to "absent": given twice, the later one wins.
+    _global_options(parser, default=None)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(
         name: str, func: object, help_text: str, *, server: bool = False
     ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--settings", help="settings file (default: %(prog)s's config dir)")
-        if server:
-            p.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST})")
-            p.add_argument("--port", type=int, help="port (default from settings, 8642)")
+        _global_options(p, default=argparse.SUPPRESS, server=server)
         p.set_defaults(func=func)
         return p
 
@@ -272,7 +305,7 @@ def build_parser(command_name: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # The parser is not kept: `serve` runs for as long as the process does.
-    args = build_parser(argv[0] if argv else None).parse_args(argv)
+    args = build_parser(_command_word(argv)).parse_args(argv)
     try:
         return int(args.func(args))
     except SettingsError as exc:

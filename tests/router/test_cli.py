@@ -206,6 +206,46 @@ async def test_daemon_start_status_stop(tmp_path: Path, env: dict[str, str]) -> 
     assert code == 1 and "not running" in out
 
 
+async def test_options_before_the_command_as_codex_shim_takes_them(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    settings = write_settings(tmp_path / "s.json")
+    before, after = free_port(), free_port()
+    code, out, err = await autorouter(
+        "--settings", str(settings), "--port", str(before), "--host", "127.0.0.1", "start",
+        "--port", str(after), env=env,
+    )  # fmt: skip
+    assert code == 0, err
+    try:
+        assert f"127.0.0.1:{after}/v1" in out  # given twice: the later one
+        code, out, _ = await autorouter("--settings", str(settings), "status", env=env)
+        assert code == 0 and f"127.0.0.1:{after}/v1: healthy" in out
+    finally:
+        await autorouter("stop", env=env)
+    code, out, _ = await autorouter("--settings", str(settings), "list", env=env)
+    assert code == 0 and "codex-auto" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "settings", "port"),
+    [
+        (["--settings", "a.json", "--port", "9001", "start"], "a.json", 9001),
+        (["start", "--settings", "b.json", "--port", "9002"], "b.json", 9002),
+        (["--settings", "a.json", "--port", "1", "start", "--port", "2"], "a.json", 2),
+        (["--settings=a.json", "start", "--settings", "b.json"], "b.json", None),
+        (["--port", "7", "enable"], None, 7),
+        (["start"], None, None),
+    ],
+)
+def test_the_later_of_an_option_given_twice_wins(
+    argv: list[str], settings: str | None, port: int | None
+) -> None:
+    from router.cli.main import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert (args.settings, args.port) == (settings, port)
+
+
 async def test_route_prints_the_decision_table(
     tmp_path: Path, env: dict[str, str], mock_upstream: MockUpstream
 ) -> None:
