@@ -19,10 +19,10 @@ from typing import Literal
 from router.cli import daemon
 from router.codex_setup.catalog import write_catalog
 from router.codex_setup.config_toml import PROVIDER_ID, CodexConfig, CodexConfigError
+from router.codex_setup.proxy_env import LOOPBACK_NAMES, bypasses_proxy, proxy_variables
 from router.settings import Settings
 
 Status = Literal["ok", "warn", "fail", "skip"]
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 
 @dataclass
@@ -164,23 +164,18 @@ def check_passthrough(ctx: Context) -> Check:
     return Check("passthrough", "ok", status_of())
 
 
-def _covers_loopback(no_proxy: str) -> bool:
-    entries = {entry.strip().lower() for entry in no_proxy.split(",")}
-    return "*" in entries or ({"127.0.0.1", "localhost"} <= entries)
-
-
 def check_proxy_bypass(ctx: Context) -> Check:
-    env = {key.upper(): value for key, value in ctx.environ.items() if value}
-    set_vars = [name for name in PROXY_VARIABLES if name in env]
+    set_vars = proxy_variables(ctx.environ)
     if not set_vars:
         return Check("proxy-bypass", "ok", "no HTTP proxy configured")
-    if _covers_loopback(env.get("NO_PROXY", "")):
+    if bypasses_proxy(ctx.environ):
         return Check("proxy-bypass", "ok", f"{', '.join(set_vars)} set; NO_PROXY covers loopback")
     return Check(
         "proxy-bypass",
         "warn",
-        f"{', '.join(set_vars)} set without NO_PROXY covering 127.0.0.1 and localhost: Codex "
-        "would send its requests to that proxy. Add NO_PROXY=127.0.0.1,localhost",
+        f"{', '.join(set_vars)} set without NO_PROXY covering 127.0.0.1: Codex would send its "
+        f"requests to that proxy. Add NO_PROXY={','.join(LOOPBACK_NAMES)} "
+        "(`autorouter codex` and `autorouter app` add it to what they start)",
     )
 
 

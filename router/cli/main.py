@@ -154,6 +154,7 @@ def find_codex() -> str | None:
 
 def cmd_codex(args: argparse.Namespace) -> int:
     from router.codex_setup.catalog import codex_overrides, write_catalog
+    from router.codex_setup.proxy_env import with_loopback_exempt
 
     settings = _load(args)
     codex = find_codex()
@@ -177,7 +178,7 @@ def cmd_codex(args: argparse.Namespace) -> int:
     if codex_args[:1] == ["--"]:
         codex_args = codex_args[1:]
     command = [codex, *codex_overrides(_base_url(host, port), catalog, model), *codex_args]
-    os.execvp(command[0], command)
+    os.execvpe(command[0], command, with_loopback_exempt(os.environ))
     return 0
 
 

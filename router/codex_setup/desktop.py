@@ -6,7 +6,10 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+
+from router.codex_setup.proxy_env import NO_PROXY_VARIABLES
 
 MAC_APP = Path("/Applications/Codex.app")
 LINUX_NAMES = ("codex-desktop", "Codex")
@@ -33,10 +36,17 @@ def find_desktop(explicit: str | None = None, platform: str = sys.platform) -> l
     return None
 
 
-def launch(command: list[str]) -> int:
-    """Start the app detached from our terminal; returns its pid."""
+def launch(command: list[str], env: Mapping[str, str]) -> int:
+    """Start the app detached from our terminal with `env`; returns its pid.
+
+    macOS's `open` starts the app through LaunchServices, which does not hand our
+    environment on, so the exemptions from the user's HTTP proxy travel as `--env`."""
+    if command[:1] == ["open"]:
+        passed = [f"{name}={env[name]}" for name in NO_PROXY_VARIABLES if name in env]
+        command = ["open", *(part for pair in passed for part in ("--env", pair)), *command[1:]]
     process = subprocess.Popen(
         command,
+        env=dict(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,39 @@ def test_app_explains_what_to_do_when_codex_desktop_is_missing(
     assert cli.main(["app", str(isolated / "no-such-app")]) == 1
     assert "not an executable" in capsys.readouterr().err
     assert find_desktop(str(isolated / "missing.app"), platform="darwin") is None
+
+
+def test_app_launches_codex_desktop_exempt_from_the_proxy_and_enable_says_why(
+    isolated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("no_proxy", "corp.example")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    seen = isolated / "desktop-env.txt"
+    app = isolated / "codex-desktop"
+    app.write_text(f'#!/bin/sh\nprintf "%s|%s" "$NO_PROXY" "$no_proxy" > "{seen}.tmp"\n'
+                   f'mv "{seen}.tmp" "{seen}"\n')  # fmt: skip
+    app.chmod(0o755)
+    try:
+        assert cli.main(["app", str(app), "--port", str(free_port())]) == 0
+        out = capsys.readouterr().out
+        [hint] = [line for line in out.splitlines() if line.startswith("note: HTTP_PROXY")]
+        assert "NO_PROXY=127.0.0.1,localhost,::1" in hint
+        assert "started Codex Desktop" in out
+        deadline = time.monotonic() + 10
+        while not seen.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        exempt = "corp.example,127.0.0.1,localhost,::1"
+        assert seen.read_text() == f"{exempt}|{exempt}"
+    finally:
+        cli.main(["disable"])
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    try:
+        assert cli.main(["enable", "--port", str(free_port())]) == 0
+        assert "note:" not in capsys.readouterr().out
+    finally:
+        cli.main(["disable"])
 
 
 def test_codex_desktop_is_found_on_path_on_linux(

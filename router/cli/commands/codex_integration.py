@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from router.codex_setup.config_toml import (
     managed_entries,
 )
 from router.codex_setup.history import HistoryMove, move_threads
+from router.codex_setup.proxy_env import proxy_hint, with_loopback_exempt
 from router.settings import Settings, default_settings_path, load_settings
 from router.settings.paths import state_dir
 
@@ -82,6 +84,9 @@ def enable(args: argparse.Namespace) -> int:
     print(f"{config.path}: Codex now uses {model} through the autorouter")
     if state.backup:
         print(f"your previous config is saved at {state.backup}; `autorouter disable` restores it")
+    hint = proxy_hint(os.environ, host)
+    if hint:
+        print(hint)
     _report_history(
         move_threads(codex_home(), state.native_provider, PROVIDER_ID, state_dir() / "backups"),
         "under the autorouter",
@@ -151,7 +156,8 @@ def app(args: argparse.Namespace) -> int:
     if command is None:
         print(INSTRUCTIONS, file=sys.stderr)
         return 1
-    print(f"started Codex Desktop (pid {launch(command)}); pick a model in its model menu")
+    pid = launch(command, with_loopback_exempt(os.environ))
+    print(f"started Codex Desktop (pid {pid}); pick a model in its model menu")
     return 0
 
 
@@ -159,8 +165,6 @@ def app(args: argparse.Namespace) -> int:
 
 
 def doctor(args: argparse.Namespace) -> int:
-    import os
-
     from router.cli.doctor import Context, as_json, as_table, exit_code, run_checks
     from router.cli.main import find_codex
 
