@@ -7,6 +7,7 @@ event batches -> SSE writer. Handlers hold no routing or translation logic.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from pathlib import Path
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from adapters.base import UpstreamError
 from adapters.responses.objects import TERMINAL_EVENTS, response_object
 from adapters.responses.request import ResponsesRequest
-from router import __version__
+from router import SERVICE_NAME, __version__
 from router.app.compaction import compacted_window, summary_request
 from router.app.dashboard import register_dashboard
 from router.app.exchange import (
@@ -261,7 +262,9 @@ async def handle_health(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "status": "ok",
+            "service": SERVICE_NAME,
             "version": __version__,
+            "pid": os.getpid(),
             "models": len(settings.models),
             "auto": settings.auto_slug,
             "settings_error": state.store.last_error,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import os
 import signal
@@ -11,11 +12,12 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
+from router import SERVICE_NAME
 from router.app.runtime import tune_garbage_collector
 from router.app.shutdown import DEFAULT_GRACE
 from router.settings import SettingsStore
@@ -35,7 +37,7 @@ class ServeError(Exception):
     """A problem starting the server, with a message meant for the user."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ServeOptions:
     settings_path: Path
     host: str
@@ -44,6 +46,51 @@ class ServeOptions:
     allow_remote: bool = False
     shutdown_grace: float = DEFAULT_GRACE
     """Seconds in-flight streams get to finish after SIGTERM (see router/app/shutdown.py)."""
+    port_given: bool = True
+    """The user named the port (`--port`): `start` uses that one or fails. Otherwise the
+    port is the settings' default, and `start` moves on when another program holds it."""
+
+
+PORT_TRIES = 10
+"""A default port held by another program moves to the first free one of this many."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Running:
+    """Where `start` left an autorouter, and how it got there."""
+
+    host: str
+    port: int
+    pid: int
+    how: Literal["started", "running", "found"]
+    """started now; already running from this state directory; or found answering on
+    the port, started some other way (`serve` in a terminal, another state directory)."""
+    moved_from: int | None = None
+    """The default port, when another program held it."""
+    asked_port: int | None = None
+    """The port given with --port, when the autorouter already running uses another."""
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{f'[{self.host}]' if ':' in self.host else self.host}:{self.port}/v1"
+
+    def describe(self) -> list[str]:
+        """What to tell the user, one line each."""
+        lines = []
+        if self.moved_from is not None:
+            lines.append(f"port {self.moved_from} is taken by another program; using {self.port}")
+        if self.how == "started":
+            lines.append(f"autorouter running (pid {self.pid}) at {self.base_url}")
+        elif self.how == "running":
+            lines.append(f"autorouter already running (pid {self.pid}) at {self.base_url}")
+        else:
+            lines.append(
+                f"an autorouter (pid {self.pid}) already answers at {self.base_url}; using it "
+                "(it was not started by `autorouter start`, so `autorouter stop` leaves it)"
+            )
+        if self.asked_port is not None:
+            lines.append(f"(not on port {self.asked_port}: `autorouter restart` moves it)")
+        return lines
 
 
 def check_bind_host(host: str, allow_remote: bool, extra_hosts: list[str]) -> None:
@@ -169,24 +216,68 @@ def health(host: str, port: int, timeout: float = 1.0) -> dict[str, object] | No
     url_host = f"[{host}]" if ":" in host else host
     try:
         response = httpx.get(f"http://{url_host}:{port}/health", timeout=timeout, trust_env=False)
-    except httpx.HTTPError:
+        data = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
         return None
-    if response.status_code != 200:
-        return None
-    data = response.json()
     return data if isinstance(data, dict) else None
 
 
-def start(options: ServeOptions, wait: float = 15.0) -> int:
-    """Start the daemon unless one is running; return its pid once `/health` answers."""
-    running = read_pid()
-    if running is not None:
-        return running
-    if not port_is_free(options.host, options.port):
+def autorouter_pid(host: str, port: int) -> int | None:
+    """The pid of an autorouter of this user answering on the port, else None (nothing
+    there, another program, or another user's autorouter, which holds their keys)."""
+    info = health(host, port)
+    if info is None or info.get("service") != SERVICE_NAME:
+        return None
+    pid = info.get("pid")
+    if not isinstance(pid, int):
+        return None
+    try:
+        owner = os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return pid  # no /proc (macOS): the service name has to do
+    return pid if owner == os.getuid() else None
+
+
+def _claim_port(options: ServeOptions) -> tuple[int, int | None]:
+    """The port to serve on, and the pid of an autorouter already answering there."""
+    last = (
+        options.port if options.port_given or options.port == 0 else options.port + PORT_TRIES - 1
+    )
+    for port in range(options.port, min(last, 65535) + 1):
+        if port_is_free(options.host, port):
+            return port, None
+        pid = autorouter_pid(options.host, port)
+        if pid is not None:
+            return port, pid
+    if options.port_given:
         raise ServeError(
             f"port {options.port} on {options.host} is already in use by another program; "
-            "use --port to pick another"
+            "pick another with --port"
         )
+    raise ServeError(
+        f"ports {options.port}-{last} on {options.host} are all in use by other programs; "
+        "pick one with --port"
+    )
+
+
+def start(options: ServeOptions, wait: float = 15.0) -> Running:
+    """Start the daemon unless an autorouter runs already; return where it serves once
+    `/health` answers. Without `port_given`, a port held by another program moves to the
+    next free one (at most `PORT_TRIES`); an autorouter found on the way is used."""
+    running = read_pid()
+    if running is not None:
+        host, port = daemon_address() or (options.host, options.port)
+        asked = options.port if options.port_given and options.port != port else None
+        return Running(host, port, running, "running", asked_port=asked)
+    port, found = _claim_port(options)
+    moved_from = options.port if port != options.port else None
+    if found is not None:
+        return Running(options.host, port, found, "found", moved_from)
+    pid = _spawn(dataclasses.replace(options, port=port), wait)
+    return Running(options.host, port, pid, "started", moved_from)
+
+
+def _spawn(options: ServeOptions, wait: float) -> int:
     command = [
         sys.executable,
         "-m",

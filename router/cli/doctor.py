@@ -125,10 +125,10 @@ def check_daemon(ctx: Context, fix: bool = False) -> Check:
         return Check("daemon", "ok", f"healthy at http://{host}:{port}")
     if fix:
         try:
-            pid = daemon.start(ctx.serve_options)
+            running = daemon.start(ctx.serve_options)
         except daemon.ServeError as exc:
             return Check("daemon", "fail", str(exc))
-        return Check("daemon", "ok", f"started (pid {pid})", fixed=True)
+        return Check("daemon", "ok", "; ".join(running.describe()), fixed=True)
     status: Status = "fail" if ctx.config.is_enabled() else "warn"
     return Check("daemon", status, "not running: `autorouter start` (or doctor --fix)")
 
@@ -137,9 +137,16 @@ def check_port(ctx: Context) -> Check:
     host, port = ctx.serve_options.host, ctx.serve_options.port
     if daemon.port_is_free(host, port):
         return Check("port", "ok", f"{host}:{port} is free")
-    if daemon.health(host, port) is not None:
+    if daemon.autorouter_pid(host, port) is not None:
         return Check("port", "ok", f"{host}:{port} is ours")
-    return Check("port", "fail", f"{host}:{port} is taken by another program; set server.port")
+    if not ctx.serve_options.port_given:
+        return Check(
+            "port",
+            "warn",
+            f"{host}:{port} is taken by another program; start and enable take the next "
+            f"free port of {port}-{port + daemon.PORT_TRIES - 1}",
+        )
+    return Check("port", "fail", f"{host}:{port} is taken by another program; pick another")
 
 
 def check_keys(ctx: Context) -> list[Check]:

@@ -39,6 +39,7 @@ def _serve_options(args: argparse.Namespace, settings: Settings) -> daemon.Serve
         settings_path=_settings_path(args),
         host=args.host or settings.server.host,
         port=args.port or settings.server.port,
+        port_given=bool(args.port),
         routing_log=getattr(args, "routing_log", None),
         allow_remote=getattr(args, "allow_remote", False),
         shutdown_grace=_grace(args),
@@ -61,9 +62,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    options = _serve_options(args, _load(args))
-    pid = daemon.start(options)
-    print(f"autorouter running (pid {pid}) at {_base_url(options.host, options.port)}")
+    running = daemon.start(_serve_options(args, _load(args)))
+    print("\n".join(running.describe()))
     return 0
 
 
@@ -133,8 +133,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     settings = _load(args)
     path = write_catalog(settings, _catalog_path(args))
-    host = args.host or settings.server.host
-    port = args.port or settings.server.port
+    # The daemon may have moved off a busy default port: the snippet names where it is.
+    running = daemon.daemon_address() if daemon.read_pid() and not args.port else None
+    host, port = running or (args.host or settings.server.host, args.port or settings.server.port)
     model = settings.auto_slug or (settings.models[0].slug if settings.models else "")
     print(f"# catalog written to {path}")
     print("# add this to ~/.codex/config.toml (or run `autorouter codex -- ...`):")

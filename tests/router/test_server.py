@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from examples.mockupstream import (
     ToolCalls,
     Usage,
 )
+from router import __version__
 from tests.proxy import ProxyFactory, RunningProxy, chat_model
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codex"
@@ -315,6 +317,10 @@ async def test_models_and_health(proxy: RunningProxy) -> None:
         health = await http.get(f"{proxy.origin}/health")
     assert [m["id"] for m in models["data"]] == ["chat-a", "refused"]
     assert health.status_code == 200
+    # The CLI tells its own daemon from another program on the port by these.
+    assert health.json()["service"] == "codex-autorouter"
+    assert health.json()["version"] == __version__
+    assert health.json()["pid"] == os.getpid()
     assert "test-key-not-secret" not in json.dumps(models)
 
 

@@ -37,6 +37,7 @@ def _options(args: argparse.Namespace, settings: Settings) -> daemon.ServeOption
         settings_path=_settings_path(args),
         host=getattr(args, "host", None) or settings.server.host,
         port=getattr(args, "port", None) or settings.server.port,
+        port_given=bool(getattr(args, "port", None)),
     )
 
 
@@ -74,17 +75,15 @@ def enable(args: argparse.Namespace) -> int:
     model = args.model or settings.auto_slug or settings.slugs()[0]
     if model not in settings.slugs():
         return _fail(f"unknown model {model!r}; known: {', '.join(settings.slugs())}")
-    options = _options(args, settings)
-    pid = daemon.start(options)
-    host, port = daemon.daemon_address() or (options.host, options.port)
+    running = daemon.start(_options(args, settings))
     catalog = write_catalog(settings, state_dir() / "catalog.json")
     config = _config()
-    state = config.enable(managed_entries(_base_url(host, port), catalog, model))
-    print(f"autorouter running (pid {pid}) at {_base_url(host, port)}")
+    state = config.enable(managed_entries(running.base_url, catalog, model))
+    print("\n".join(running.describe()))
     print(f"{config.path}: Codex now uses {model} through the autorouter")
     if state.backup:
         print(f"your previous config is saved at {state.backup}; `autorouter disable` restores it")
-    hint = proxy_hint(os.environ, host)
+    hint = proxy_hint(os.environ, running.host)
     if hint:
         print(hint)
     _report_history(
