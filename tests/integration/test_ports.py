@@ -159,3 +159,15 @@ def test_our_own_autorouter_on_the_default_port_is_used_not_moved(
         serving.terminate()
         serving.wait(30)
     assert "daemon was not running" in capsys.readouterr().out
+
+
+def test_doctor_says_a_busy_default_port_will_move_and_a_busy_explicit_one_fails(
+    isolated: Path, impostor: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_default_port(isolated, impostor)
+    cli.main(["doctor", "--json"])
+    port = {c["name"]: c for c in json.loads(capsys.readouterr().out)}["port"]
+    assert port["status"] == "warn" and "take the next free port" in port["detail"]
+    cli.main(["doctor", "--json", "--port", str(impostor)])
+    port = {c["name"]: c for c in json.loads(capsys.readouterr().out)}["port"]
+    assert port["status"] == "fail"
