@@ -222,7 +222,11 @@ def _global_options(parser: argparse.ArgumentParser, default: Any, server: bool 
             "--host", default=default, help=f"address to listen on (default {DEFAULT_HOST})"
         )
         parser.add_argument(
-            "--port", type=int, default=default, help="port (default from settings, 8642)"
+            "--port",
+            type=int,
+            default=default,
+            help="port (default: server.port, 8642; start, enable and app move past a busy "
+            "default to the next free one)",
         )
 
 
