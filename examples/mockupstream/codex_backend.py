@@ -1,16 +1,18 @@
-"""`MockCodexBackend`: the ChatGPT Codex backend and its OAuth server, on loopback.
+"""`MockCodexBackend`: the ChatGPT Codex backend and its auth server, on loopback.
 
     POST /backend-api/codex/responses           SSE, with x-codex-* rate-limit headers
     POST /backend-api/codex/responses/compact   {"output": [compaction item]}
-    GET  /backend-api/codex/models              {"models": [{"slug", ...}]}
-    GET  /backend-api/wham/whoami               {"account_id", "email"}
-    POST /oauth/token                           refresh_token grant
+    GET  /backend-api/codex/models              {"models": [ModelInfo, ...]}
+    GET  /api/accounts/v1/user-auth-credential/whoami
+                                                the auth API: {"chatgpt_account_id", ...}
+    POST /oauth/token                           refresh_token grant (each works once)
 
 Accounts are registered by token (`add_account`); a request is refused with 401 unless
 its bearer token is known and unexpired and its `chatgpt-account-id` matches. Refusals
 can be scripted per token (`refuse`), replies globally (`script`, the same `Text` /
 `ToolCall` vocabulary as `MockUpstream`, rendered by its Responses persona), and a reply
-can fail after it has started (`FailMidStream`). Every request is recorded.
+can fail after it has started (`FailMidStream`). `whoami_status` makes the auth API
+answer that status to everyone (an outage). Every request is recorded.
 
     async with MockCodexBackend() as backend:
         token = backend.add_account("acct-1")
@@ -93,9 +95,11 @@ class MockCodexBackend:
         self.requests: list[CodexRecord] = []
         self.refresh_requests: list[dict[str, Any]] = []
         self.refresh_delay = 0.0
+        """Seconds the token endpoint waits before answering (widens races in tests)."""
         self.turn_state: str | None = None
         """Sent as `x-codex-turn-state` on every streamed answer when set."""
-        """Seconds the token endpoint waits before answering (widens races in tests)."""
+        self.whoami_status: int | None = None
+        """When set, the auth API's whoami answers this status to every token."""
         self._accounts: dict[str, MockAccount] = {}
         self._refresh: dict[str, str] = {}
         self._refusals: dict[str, deque[Refusal]] = {}
@@ -110,7 +114,7 @@ class MockCodexBackend:
         app.router.add_post("/backend-api/codex/responses", self._responses)
         app.router.add_post("/backend-api/codex/responses/compact", self._compact)
         app.router.add_get("/backend-api/codex/models", self._models)
-        app.router.add_get("/backend-api/wham/whoami", self._whoami)
+        app.router.add_get("/api/accounts/v1/user-auth-credential/whoami", self._whoami)
         app.router.add_post("/oauth/token", self._token)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -142,6 +146,11 @@ class MockCodexBackend:
     @property
     def base_url(self) -> str:
         return f"{self.origin}/backend-api/codex"
+
+    @property
+    def authapi_base_url(self) -> str:
+        """What `CODEX_AUTHAPI_BASE_URL` is set to for this mock."""
+        return f"{self.origin}/api/accounts"
 
     @property
     def token_url(self) -> str:
@@ -264,10 +273,20 @@ class MockCodexBackend:
 
     async def _whoami(self, request: web.Request) -> web.Response:
         record = await self._record(request)
+        if self.whoami_status is not None:
+            return _error(self.whoami_status, "unavailable", "whoami is not available")
         account = self._accounts.get(record.token or "")
         if account is None:
             return _error(401, "invalid_token", "Your authentication token is invalid.")
-        return web.json_response({"account_id": account.account_id, "email": account.email})
+        return web.json_response(
+            {
+                "email": account.email,
+                "chatgpt_user_id": f"user-{account.account_id}",
+                "chatgpt_account_id": account.account_id,
+                "chatgpt_plan_type": "enterprise",
+                "chatgpt_account_is_fedramp": False,
+            }
+        )
 
     async def _token(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -268,7 +268,10 @@ class LoginCredential:
         tokens = await self.tokens()
         return tokens.access_token, tokens.effective_account_id
 
-    def unauthorized(self, message: str) -> UpstreamError:
+    async def refused(self, status: int, message: str) -> UpstreamError | None:
+        """A 401 means the login itself was refused; anything else passes through as is."""
+        if status != 401:
+            return None
         return UpstreamError(
             401,
             "invalid_api_key",

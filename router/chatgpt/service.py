@@ -76,7 +76,10 @@ class Credential(Protocol):
 
     async def authorization(self) -> tuple[str, str | None]: ...
 
-    def unauthorized(self, message: str) -> UpstreamError: ...
+    async def refused(self, status: int, message: str) -> UpstreamError | None:
+        """What to tell the client when the backend refused this credential (None: the
+        backend's own error)."""
+        ...
 
 
 def usage_limit_error(earliest: float | None, now: float) -> UpstreamError:
@@ -174,7 +177,7 @@ class CodexService:
         for account in pool.accounts:
             if account.kind == "token" and account.token:
                 built[account.id] = self._reuse(account.id) or PatCredential(
-                    account.id, account.token, self._account_ids(), self.base_url()
+                    account.id, account.token, self._account_ids()
                 )
             else:
                 built[account.id] = self._reuse(account.id) or LoginCredential(
@@ -186,9 +189,7 @@ class CodexService:
                 )
         if not built and pat:
             member = "token-" + token_digest(pat)[:12]
-            built[member] = self._reuse(member) or PatCredential(
-                member, pat, self._account_ids(), self.base_url()
-            )
+            built[member] = self._reuse(member) or PatCredential(member, pat, self._account_ids())
         elif not built and signature[2]:
             built[AMBIENT_LOGIN] = self._reuse(AMBIENT_LOGIN) or LoginCredential(
                 AMBIENT_LOGIN, AuthFileTokens(auth_path), self._http, self._environ, self._clock
@@ -321,8 +322,9 @@ class CodexService:
                 log.warning(
                     "codex_account_refused", member=member, status=exc.status, code=exc.code
                 )
-                if exc.status == 401:
-                    raise credential.unauthorized(exc.message) from None
+                refusal = await credential.refused(exc.status, exc.message)
+                if refusal is not None:
+                    raise refusal from None
                 raise
             if limits is not None:
                 self.pool.record_limits(member, limits)
@@ -333,7 +335,7 @@ class CodexService:
             if resets_in is not None:
                 return Verdict(rotate=True, exhausted_until=self._clock() + resets_in)
             # Another account's login or token may well work where this one was refused.
-            return Verdict(rotate=exc.status == 401)
+            return Verdict(rotate=exc.status in (401, 403))
 
         try:
             return await rotate(

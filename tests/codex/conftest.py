@@ -20,6 +20,7 @@ CODEX_VARIABLES = (
     "CODEX_BASE_URL",
     "CODEX_REFRESH_TOKEN_URL",
     "CODEX_WHOAMI_URL",
+    "CODEX_AUTHAPI_BASE_URL",
 )
 
 
@@ -53,6 +54,7 @@ async def backend(
     async with MockCodexBackend() as mock:
         monkeypatch.setenv("CODEX_BASE_URL", mock.base_url)
         monkeypatch.setenv("CODEX_REFRESH_TOKEN_URL", mock.token_url)
+        monkeypatch.setenv("CODEX_AUTHAPI_BASE_URL", mock.authapi_base_url)
         yield mock
 
 

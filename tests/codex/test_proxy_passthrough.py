@@ -146,7 +146,7 @@ async def test_the_client_sees_one_clean_stream_when_the_first_account_is_out_of
     backend.refuse(first, resets_in_seconds=600)
     backend.script(Text("second account here"))
     proxy = await proxy_factory(settings())
-    # Token accounts learn their account ids from whoami, beside the backend's base URL.
+    # Token accounts learn their account ids from the mock auth API's whoami.
     response = await post(
         proxy, "/v1/responses", {"model": "codex/gpt-5.5", "stream": True, "input": "hi"}
     )

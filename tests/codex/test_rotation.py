@@ -56,11 +56,6 @@ def used_tokens(backend: MockCodexBackend) -> list[str | None]:
     return [record.token for record in backend.requests_to("/responses")]
 
 
-@pytest.fixture(autouse=True)
-def whoami_via_mock(backend: MockCodexBackend, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CODEX_WHOAMI_URL", backend.origin + "/backend-api/wham/whoami")
-
-
 async def test_a_429_before_streaming_moves_to_the_next_account_and_the_client_sees_one_stream(
     backend: MockCodexBackend, codex_home: Any, adapter: CodexPassthroughAdapter
 ) -> None:
