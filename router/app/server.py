@@ -40,6 +40,8 @@ from router.app.metrics_routes import metrics_middleware, register_metrics
 from router.app.picker import register_picker
 from router.app.shutdown import DEFAULT_GRACE, SHUTDOWN_MESSAGE, in_flight_middleware
 from router.app.sse import encode_batch, encode_event
+from router.chatgpt.login import auth_json_path
+from router.chatgpt.token_source import log_refused_token
 from router.routing.auto.tokens import warm_up
 from router.routing.dispatch import OpenStream, RoutePlan
 from router.routing.upstreams import Upstreams
@@ -305,6 +307,9 @@ def create_app(
         # Only Auto routing counts tokens; a proxy without it never pays for the tokenizer.
         if store.current().auto_slug:
             warm_up()
+        # An sk- key where a ChatGPT token belongs is refused; say so now, not at the
+        # first request for a ChatGPT model.
+        log_refused_token(os.environ, auth_json_path(os.environ))
 
     async def on_cleanup(_: web.Application) -> None:
         await state.upstreams.aclose()

@@ -33,7 +33,8 @@ from router.chatgpt.login import (
     read_json_object,
     write_json_object,
 )
-from router.chatgpt.pat import refuse_api_key, token_digest
+from router.chatgpt.pat import token_digest
+from router.chatgpt.token_source import refuse_api_key
 
 ACCOUNTS_FILE = "accounts.json"
 VERSION = 1

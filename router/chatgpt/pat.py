@@ -1,8 +1,6 @@
 """Personal access tokens for the ChatGPT Codex backend (headless machines).
 
-The token is the first non-empty of `$CODEX_ACCESS_TOKEN`, `$CODEX_PAT` and auth.json's
-`personal_access_token`. An OpenAI API key (`sk-...`) is refused: it belongs to the
-`openai` provider, and the backend would only answer 401.
+Where the token comes from, and the refusal of `sk-` keys, is `router.chatgpt.token_source`.
 
 The backend also wants the account id. It comes from `$CODEX_ACCOUNT_ID`, else a cache
 in memory, else a cache on disk keyed by the token's SHA-256 (the state dir's
@@ -31,17 +29,11 @@ from typing import Any
 import httpx
 
 from adapters.base import UpstreamError
-from router.chatgpt.login import (
-    CodexAuthError,
-    HttpFactory,
-    read_json_object,
-    write_json_object,
-)
+from router.chatgpt.login import HttpFactory, read_json_object, write_json_object
 from router.telemetry.logs import get_logger
 
 log = get_logger("autorouter.codex_pat")
 
-TOKEN_ENVS = ("CODEX_ACCESS_TOKEN", "CODEX_PAT")
 ACCOUNT_ID_ENV = "CODEX_ACCOUNT_ID"
 WHOAMI_URL_ENV = "CODEX_WHOAMI_URL"
 AUTHAPI_BASE_URL_ENV = "CODEX_AUTHAPI_BASE_URL"
@@ -52,30 +44,6 @@ ACCOUNT_ID_CACHE = "codex-account-ids.json"
 AUTH_INVALID = "provider_auth_invalid"
 ACCESS_DENIED = "provider_access_denied"
 AUTH_UNDETERMINED = "provider_auth_undetermined"
-
-
-def refuse_api_key(token: str, source: str) -> str:
-    """`token`, unless it is an OpenAI API key."""
-    if token.startswith("sk-"):
-        raise CodexAuthError(
-            f"{source} holds an OpenAI API key (sk-...), which the ChatGPT Codex backend does "
-            'not accept: it belongs to the OpenAI provider; configure it as an "openai" '
-            "model in the settings instead, and give Codex a personal access token here"
-        )
-    return token
-
-
-def personal_access_token(environ: Mapping[str, str], auth_path: Path) -> str | None:
-    """The configured personal access token, or None. Raises `CodexAuthError` for sk- keys."""
-    for name in TOKEN_ENVS:
-        value = environ.get(name, "").strip()
-        if value:
-            return refuse_api_key(value, f"${name}")
-    data = read_json_object(auth_path) or {}
-    stored = data.get("personal_access_token")
-    if isinstance(stored, str) and stored.strip():
-        return refuse_api_key(stored.strip(), f"{auth_path} personal_access_token")
-    return None
 
 
 def token_digest(token: str) -> str:

@@ -52,9 +52,9 @@ from router.chatgpt.pat import (
     ACCOUNT_ID_CACHE,
     AccountIdResolver,
     PatCredential,
-    personal_access_token,
     token_digest,
 )
+from router.chatgpt.token_source import personal_access_token
 from router.settings import DEFAULT_BASE_URLS, ModelConfig
 from router.settings.paths import state_dir
 from router.telemetry.logs import get_logger
@@ -129,6 +129,7 @@ class CodexService:
         self._signature: Any = None
         self._persisted: dict[str, Usage] = {}
         self._configs: dict[str, ModelConfig] = {}
+        self._refusal: str | None = None
 
     # -- where things are ------------------------------------------------------------
 
@@ -164,10 +165,14 @@ class CodexService:
         from router.chatgpt.accounts_store import PoolTokens
 
         auth_path = auth_json_path(self._environ)
-        pat = personal_access_token(self._environ, auth_path)
+        try:
+            pat, refusal = personal_access_token(self._environ, auth_path), None
+        except CodexAuthError as exc:
+            # An sk- key: refused, and said so on every passthrough request (`refusal`).
+            pat, refusal = None, str(exc)
         signature = (
             self.store.signature(),
-            token_digest(pat) if pat else None,
+            token_digest(pat) if pat else refusal,
             AuthFileTokens(auth_path).load() is not None,
         )
         if signature == self._signature:
@@ -187,10 +192,11 @@ class CodexService:
                     self._environ,
                     self._clock,
                 )
+        self._refusal = refusal if not built else None
         if not built and pat:
             member = "token-" + token_digest(pat)[:12]
             built[member] = self._reuse(member) or PatCredential(member, pat, self._account_ids())
-        elif not built and signature[2]:
+        elif not built and signature[2] and refusal is None:
             built[AMBIENT_LOGIN] = self._reuse(AMBIENT_LOGIN) or LoginCredential(
                 AMBIENT_LOGIN, AuthFileTokens(auth_path), self._http, self._environ, self._clock
             )
@@ -210,17 +216,20 @@ class CodexService:
 
     def available(self) -> bool:
         """Whether any credential is configured (passthrough slugs are offered then)."""
-        try:
-            return bool(self.credentials())
-        except CodexAuthError:
-            return False
+        return bool(self.credentials())
+
+    def refusal(self) -> str | None:
+        """Why the configured token was refused (an `sk-` key), when no other credential
+        stands in. Passthrough slugs still resolve then, so that their requests get this
+        reason instead of "unknown model"; they are not listed."""
+        return None if self.credentials() else self._refusal
 
     # -- models ----------------------------------------------------------------------
 
     def model_config(self, slug: str) -> ModelConfig | None:
         """The model behind an automatic `codex/<model>` slug, while a credential exists."""
         name = model_of_slug(slug)
-        if name is None or not self.available():
+        if name is None or not (self.available() or self.refusal()):
             return None
         config = self._configs.get(slug)
         if config is None:
@@ -294,13 +303,11 @@ class CodexService:
     ) -> T:
         from adapters.codex.adapter import CodexUpstreamError
 
-        try:
-            credentials = self.credentials()
-        except CodexAuthError as exc:
-            raise _no_credential(str(exc)) from None
+        credentials = self.credentials()
         if not credentials:
             raise _no_credential(
-                "log in with `codex login`, set $CODEX_ACCESS_TOKEN, or `autorouter accounts add`"
+                self._refusal
+                or "log in with `codex login`, set $CODEX_ACCESS_TOKEN, or `autorouter accounts add`"
             )
         base_url = self.base_url(target.base_url)
 

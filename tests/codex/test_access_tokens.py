@@ -15,11 +15,11 @@ from examples.mockupstream.codex_backend import MockCodexBackend
 from router.chatgpt.login import CodexAuthError, http_client
 from router.chatgpt.pat import (
     AccountIdResolver,
-    personal_access_token,
     token_digest,
     whoami_url,
 )
 from router.chatgpt.service import CodexService
+from router.chatgpt.token_source import personal_access_token
 from tests.codex.conftest import state_dir
 from tests.proxy import ProxyFactory, chat_model
 
