@@ -8,10 +8,12 @@ processes:
     {"version": 1,
      "pinned": "<id>" | null,
      "accounts": [{"id", "kind": "login"|"token", "source", "label", "email",
-                   "account_id", "tokens": {...}  (logins) | "token": "..." (tokens)}],
+                   "account_id", "tokens": {...}  (logins) | "token": "..." (tokens),
+                   "linked_file": "<path>"  (logins imported from Codex or Pi)}],
      "usage": {"<id>": {"limits": {...}, "exhausted_until": <epoch>}}}
 
-Emails are kept only to tell accounts apart in `autorouter accounts`; nothing here is
+A login with `linked_file` is kept in step with the file it was imported from (see
+`router.chatgpt.linked`). Emails are kept only to tell accounts apart in `autorouter accounts`; nothing here is
 ever sent upstream except a login's or token's own credential and account id.
 """
 
@@ -26,9 +28,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from adapters.codex.limits import RateLimits
+from router.chatgpt.linked import PiAuthTokens
 from router.chatgpt.login import (
     Tokens,
-    account_id_of,
     email_of,
     read_json_object,
     write_json_object,
@@ -56,6 +58,8 @@ class Account:
     account_id: str | None = None
     tokens: Tokens | None = None
     token: str | None = None
+    linked_file: str | None = None
+    """The owner's file a login was imported from, which its refreshes are written to."""
 
     def __repr__(self) -> str:
         return f"Account(id={self.id!r}, kind={self.kind!r}, source={self.source!r})"
@@ -73,6 +77,8 @@ class Account:
             data["tokens"] = _tokens_json(self.tokens)
         if self.token is not None:
             data["token"] = self.token
+        if self.linked_file is not None:
+            data["linked_file"] = self.linked_file
         return data
 
     @classmethod
@@ -94,6 +100,7 @@ class Account:
             account_id=_text(data.get("account_id")),
             tokens=tokens,
             token=token if isinstance(token, str) else None,
+            linked_file=_text(data.get("linked_file")) if tokens is not None else None,
         )
 
     def matches(self, selector: str) -> bool:
@@ -281,7 +288,9 @@ class PoolTokens:
 # -- importing accounts ----------------------------------------------------------------
 
 
-def login_account(tokens: Tokens, source: str, label: str | None = None) -> Account:
+def login_account(
+    tokens: Tokens, source: str, label: str | None = None, linked: Path | None = None
+) -> Account:
     account_id = tokens.effective_account_id
     email = email_of(tokens.id_token, tokens.access_token)
     ident = account_id or "login-" + token_digest(tokens.access_token)[:12]
@@ -293,6 +302,7 @@ def login_account(tokens: Tokens, source: str, label: str | None = None) -> Acco
         email=email,
         account_id=account_id,
         tokens=tokens,
+        linked_file=str(linked.expanduser().absolute()) if linked is not None else None,
     )
 
 
@@ -304,7 +314,7 @@ def from_codex_auth(path: Path, label: str | None = None) -> Account:
     tokens = data.get("tokens")
     parsed = _tokens_from(tokens)
     if parsed is not None:
-        return login_account(parsed, "codex", label)
+        return login_account(parsed, "codex", label, linked=path)
     pat = data.get("personal_access_token")
     if isinstance(pat, str) and pat.strip():
         return from_token(pat.strip(), label, source=f"{path} personal_access_token")
@@ -313,18 +323,10 @@ def from_codex_auth(path: Path, label: str | None = None) -> Account:
 
 def from_pi_auth(path: Path, label: str | None = None) -> Account:
     """Pi's `~/.pi/agent/auth.json` `openai-codex` entry (`access`, `refresh`, `accountId`)."""
-    data = read_json_object(path)
-    entry = data.get("openai-codex") if data else None
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("access"), str):
+    tokens = PiAuthTokens(path).load()
+    if tokens is None:
         raise AccountsError(f"{path}: no openai-codex login in it (log in to it in Pi first)")
-    account_id = _text(entry.get("accountId")) or _text(entry.get("account_id"))
-    tokens = Tokens(
-        entry["access"],
-        _text(entry.get("refresh")),
-        None,
-        account_id or account_id_of(entry["access"]),
-    )
-    return login_account(tokens, "pi", label)
+    return login_account(tokens, "pi", label, linked=path)
 
 
 def from_token(token: str, label: str | None = None, *, source: str = "the token") -> Account:

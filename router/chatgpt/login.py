@@ -131,6 +131,17 @@ def write_json_object(path: Path, data: Mapping[str, Any]) -> None:
     atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", mode=0o600)
 
 
+def rewrite_json_object(path: Path, data: Mapping[str, Any]) -> None:
+    """Replace another program's JSON file atomically, as its owner left it: through a
+    symlink to the real file, and with the file's mode (0600 for a new one)."""
+    target = path.resolve()
+    try:
+        mode = target.stat().st_mode & 0o777
+    except OSError:
+        mode = 0o600
+    atomic_write(target, json.dumps(data, indent=2, ensure_ascii=False) + "\n", mode=mode)
+
+
 class AuthFileTokens:
     """Codex's `auth.json`: `tokens.{access_token,refresh_token,id_token,account_id}`."""
 
@@ -161,7 +172,7 @@ class AuthFileTokens:
         data["tokens"] = section
         # Codex records when it last refreshed; so do we, in its format.
         data["last_refresh"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        write_json_object(self.path, data)
+        rewrite_json_object(self.path, data)
 
 
 def _str(value: Any) -> str | None:
@@ -259,7 +270,16 @@ class LoginCredential:
             tokens = self._store.load() or tokens
             if not tokens.expired(self._clock()):
                 return tokens
-            fresh = await refresh_tokens(self._http, self._url, tokens)
+            try:
+                fresh = await refresh_tokens(self._http, self._url, tokens)
+            except UpstreamError:
+                # The file's owner (Codex, Pi) may have spent this refresh token a moment
+                # ago: its new login, if there is one, is as good as ours would have been.
+                newer = self._store.load()
+                if newer is None or newer == tokens or newer.expired(self._clock()):
+                    raise
+                log.info("codex_login_taken_from_owner", member=self.member)
+                return newer
             self._store.save(fresh)
             log.info("codex_login_refreshed", member=self.member)
             return fresh

@@ -28,6 +28,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from adapters.accounts import CredentialPool, Verdict, rotate
@@ -38,6 +39,7 @@ from router.chatgpt.login import (
     CodexAuthError,
     HttpFactory,
     LoginCredential,
+    TokenStore,
     auth_json_path,
     http_client,
 )
@@ -130,6 +132,8 @@ class CodexService:
         self._persisted: dict[str, Usage] = {}
         self._configs: dict[str, ModelConfig] = {}
         self._refusal: str | None = None
+        self._links: dict[str, str | None] = {}
+        """The owner's file each pooled login was built linked to."""
 
     # -- where things are ------------------------------------------------------------
 
@@ -163,6 +167,7 @@ class CodexService:
         """The pool's members by id, rebuilt when the accounts file or ambient login
         changes; members that stay keep their state (a refresh in flight, usage)."""
         from router.chatgpt.accounts_store import PoolTokens
+        from router.chatgpt.linked import LinkedTokens, source_store
 
         auth_path = auth_json_path(self._environ)
         try:
@@ -185,13 +190,19 @@ class CodexService:
                     account.id, account.token, self._account_ids()
                 )
             else:
-                built[account.id] = self._reuse(account.id) or LoginCredential(
-                    account.id,
-                    PoolTokens(self.store, account.id),
-                    self._http,
-                    self._environ,
-                    self._clock,
+                tokens: TokenStore = PoolTokens(self.store, account.id)
+                if account.linked_file is not None:
+                    path = Path(account.linked_file)
+                    tokens = LinkedTokens(
+                        tokens, source_store(account.source, path), path, account.account_id
+                    )
+                reused = self._reuse(account.id)
+                built[account.id] = (
+                    reused
+                    if reused is not None and self._links.get(account.id) == account.linked_file
+                    else LoginCredential(account.id, tokens, self._http, self._environ, self._clock)
                 )
+                self._links[account.id] = account.linked_file
         self._refusal = refusal if not built else None
         if not built and pat:
             member = "token-" + token_digest(pat)[:12]

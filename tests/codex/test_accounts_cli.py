@@ -40,6 +40,12 @@ def test_add_imports_the_codex_login_and_keeps_the_file_private(
     [saved] = json.loads(path.read_text())["accounts"]
     assert saved["kind"] == "login" and saved["source"] == "codex"
     assert saved["tokens"]["refresh_token"] == "rt-1"
+    assert saved["linked_file"] == str(codex_home / "auth.json")
+    assert f"linked to {codex_home / 'auth.json'}" in out
+
+    code, listing, _ = run(capsys)
+    assert listing.splitlines()[0].split()[-2:] == ["linked", "to"]
+    assert listing.splitlines()[1].endswith(str(codex_home / "auth.json"))
 
 
 def test_add_imports_pi_s_openai_codex_login(
@@ -60,6 +66,7 @@ def test_add_imports_pi_s_openai_codex_login(
     [saved] = json.loads(accounts_file(codex_home).read_text())["accounts"]
     assert saved["id"] == "acct-pi" and saved["label"] == "work" and saved["source"] == "pi"
     assert saved["tokens"]["refresh_token"] == "rt-pi"
+    assert saved["linked_file"] == str(pi)
 
 
 def test_add_takes_a_token_from_a_variable_or_stdin_and_refuses_api_keys(
@@ -97,7 +104,18 @@ def test_list_shows_state_usage_reset_and_cooldown_without_secrets(
     code, out, _ = run(capsys)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["#", "account", "state", "usage", "weekly", "reset", "cooldown"]
+    assert lines[0].split() == [
+        "#",
+        "account",
+        "state",
+        "usage",
+        "weekly",
+        "reset",
+        "cooldown",
+        "linked",
+        "to",
+    ]
+    assert lines[1].endswith(" -")  # a token is linked to no file
     assert "alpha" in lines[1] and "ready, pinned" in lines[1]
     assert "window 42%, week 73%" in lines[1]
     assert "beta" in lines[2] and "exhausted" in lines[2] and "(in 30 min)" in lines[2]

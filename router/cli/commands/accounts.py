@@ -1,6 +1,7 @@
 """`autorouter accounts`: the pool of ChatGPT accounts the Codex passthrough rotates over.
 
-    autorouter accounts                       list: account, state, usage, reset, cooldown
+    autorouter accounts                       list: account, state, usage, reset, cooldown,
+                                              and the file an imported login is linked to
     autorouter accounts add                   import $CODEX_HOME/auth.json (Codex's login)
     autorouter accounts add --codex-auth F    import another Codex auth.json
     autorouter accounts add --pi-auth [F]     import Pi's openai-codex login (~/.pi/agent/auth.json)
@@ -76,8 +77,9 @@ def _reset_of(usage: Usage) -> float | None:
 
 
 def format_accounts(pool: Pool, now: float) -> str:
-    """The `accounts` table. Shows labels and ids, never a token."""
-    rows = [("#", "account", "state", "usage", "weekly reset", "cooldown")]
+    """The `accounts` table. Shows labels and ids, never a token; a login imported from
+    Codex or Pi names the file it is kept in step with."""
+    rows = [("#", "account", "state", "usage", "weekly reset", "cooldown", "linked to")]
     for position, account in enumerate(pool.accounts, start=1):
         usage = (pool.usage or {}).get(account.id, Usage())
         cooling = usage.exhausted_until is not None and usage.exhausted_until > now
@@ -93,6 +95,7 @@ def format_accounts(pool: Pool, now: float) -> str:
                 _usage_text(usage),
                 _when(_reset_of(usage), now),
                 _when(usage.exhausted_until, now) if cooling else "-",
+                account.linked_file or "-",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -134,6 +137,11 @@ def cmd_add(args: argparse.Namespace) -> int:
         return 1
     pool = _store().add(account)
     print(f"added {account.label} [{account.id}]; the pool has {len(pool.accounts)} account(s)")
+    if account.linked_file is not None:
+        print(
+            f"linked to {account.linked_file}: refreshed tokens are written back there, "
+            "and a newer login found there is used, so its owner stays logged in"
+        )
     return 0
 
 
