@@ -55,6 +55,35 @@ def make_jwt(
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}.c2ln"
 
 
+MODEL_INFO: dict[str, Any] = {
+    "description": "A Codex model",
+    "default_reasoning_level": "medium",
+    "supported_reasoning_levels": [
+        {"effort": "low", "description": "Fast responses with lighter reasoning"},
+        {"effort": "medium", "description": "Balances speed and reasoning depth"},
+        {"effort": "high", "description": "Greater reasoning depth for complex problems"},
+        {"effort": "xhigh", "description": "Extra high reasoning depth for complex problems"},
+    ],
+    "shell_type": "shell_command",
+    "visibility": "list",
+    "supported_in_api": True,
+    "priority": 1,
+    "upgrade": None,
+    "base_instructions": "You are Codex, a coding agent.",
+    "supports_reasoning_summaries": True,
+    "support_verbosity": True,
+    "default_verbosity": "low",
+    "apply_patch_tool_type": "freeform",
+    "truncation_policy": {"mode": "tokens", "limit": 10000},
+    "supports_parallel_tool_calls": True,
+    "context_window": 272000,
+    "effective_context_window_percent": 95,
+    "experimental_supported_tools": [],
+    "input_modalities": ["text", "image"],
+}
+"""A `/models` entry as the backend sends it (Codex's `ModelInfo`), less the slug."""
+
+
 @dataclass(frozen=True)
 class FailMidStream:
     """Start answering with `text`, then end with `response.failed` (`code`)."""
@@ -80,6 +109,8 @@ class MockAccount:
     secondary_used: float = 20.0
     secondary_reset_after: float = 3 * 86400.0
     models: list[str] = field(default_factory=lambda: ["gpt-5.5-codex", "gpt-5.5"])
+    model_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per model, the `/models` fields that differ from `MODEL_INFO`."""
 
 
 @dataclass(frozen=True)
@@ -267,7 +298,8 @@ class MockCodexBackend:
         if account is None:
             return _error(401, "invalid_token", "Your authentication token is invalid.")
         models = [
-            {"slug": name, "display_name": name, "visibility": "list"} for name in account.models
+            {**MODEL_INFO, "slug": name, "display_name": name, **account.model_info.get(name, {})}
+            for name in account.models
         ]
         return web.json_response({"models": models})
 

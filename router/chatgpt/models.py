@@ -15,6 +15,13 @@ catalog, which the CLI writes without asking the backend. `$CODEX_MODELS`
 (comma-separated) pins the list without asking. When discovery fails the static
 `FALLBACK_MODELS` stand in (and discovery is retried after a minute), so the catalog is
 never empty just because the backend was briefly unreachable.
+
+The backend answers `{"models": [ModelInfo]}`, the shape of Codex's own catalog, and each
+entry says what the model takes: `context_window`, `auto_compact_token_limit`,
+`supported_reasoning_levels`, `default_reasoning_level`, `input_modalities`. Those facts
+are kept beside the names (`codex-models.json`'s `facts`) so the catalog entries and the
+slugs' settings carry them instead of defaults: with a default window Codex would compact
+long before the model is full. Values Codex would reject are left out, field by field.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +49,94 @@ MODELS_CACHE = "codex-models.json"
 
 Authorization = Callable[[], Awaitable[tuple[str, str | None]]]
 """Returns (access token, account id) for the discovery request."""
+
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+MODALITIES = ("text", "image")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFacts:
+    """What the backend's model list says about one model; None where it said nothing
+    usable."""
+
+    context_window: int | None = None
+    auto_compact_token_limit: int | None = None
+    reasoning_levels: tuple[tuple[str, str], ...] | None = None
+    """(effort, description) pairs."""
+    default_reasoning_level: str | None = None
+    input_modalities: tuple[str, ...] | None = None
+
+    @property
+    def takes_images(self) -> bool | None:
+        return None if self.input_modalities is None else "image" in self.input_modalities
+
+    def settings(self) -> dict[str, Any]:
+        """The model settings these facts decide (a window, no images)."""
+        found: dict[str, Any] = {}
+        if self.context_window is not None:
+            found["max_context_limit"] = self.context_window
+        if self.takes_images is False:
+            found["no_image_support"] = True
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "context_window": self.context_window,
+            "auto_compact_token_limit": self.auto_compact_token_limit,
+            "supported_reasoning_levels": None
+            if self.reasoning_levels is None
+            else [{"effort": e, "description": d} for e, d in self.reasoning_levels],
+            "default_reasoning_level": self.default_reasoning_level,
+            "input_modalities": None
+            if self.input_modalities is None
+            else list(self.input_modalities),
+        }
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> ModelFacts:
+        """From a ModelInfo entry (`context_window`, `supported_reasoning_levels`, ...), or
+        from Codex's app-server `model/list` spelling (`supportedReasoningEfforts`,
+        `inputModalities`, ...), which `to_json` also reads back."""
+        levels = _pick(entry, "supported_reasoning_levels", "supportedReasoningEfforts")
+        default = _pick(entry, "default_reasoning_level", "defaultReasoningEffort")
+        modalities = _pick(entry, "input_modalities", "inputModalities")
+        return cls(
+            _positive(_pick(entry, "context_window", "contextWindow")),
+            _positive(_pick(entry, "auto_compact_token_limit", "autoCompactTokenLimit")),
+            _levels(levels),
+            default if default in REASONING_EFFORTS else None,
+            _modalities(modalities),
+        )
+
+
+def _pick(entry: Mapping[str, Any], *keys: str) -> Any:
+    return next((entry[key] for key in keys if entry.get(key) is not None), None)
+
+
+def _positive(value: Any) -> int | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return int(value) if ok else None
+
+
+def _levels(value: Any) -> tuple[tuple[str, str], ...] | None:
+    if not isinstance(value, list):
+        return None
+    levels = []
+    for level in value:
+        if not isinstance(level, Mapping):
+            continue
+        effort = level.get("effort", level.get("reasoningEffort"))
+        description = level.get("description")
+        if effort in REASONING_EFFORTS:
+            levels.append((str(effort), description if isinstance(description, str) else ""))
+    return tuple(levels) or None
+
+
+def _modalities(value: Any) -> tuple[str, ...] | None:
+    if not isinstance(value, list):
+        return None
+    kept = tuple(dict.fromkeys(m for m in value if m in MODALITIES))
+    return kept if "text" in kept else None
 
 
 def passthrough_slug(model: str) -> str:
@@ -72,20 +168,34 @@ def known_models(environ: Mapping[str, str], cache_path: Path) -> list[str]:
     return list(FALLBACK_MODELS)
 
 
-def parse_models(answer: Any) -> list[str]:
-    """Model names from `{"models": [{"slug", "visibility"}]}` (or `{"data": [{"id"}]}`);
-    models the backend hides from pickers are left out."""
+def known_facts(cache_path: Path) -> dict[str, ModelFacts]:
+    """The facts last discovered, by model name (none from a cache of names only)."""
+    facts = (read_json_object(cache_path) or {}).get("facts")
+    if not isinstance(facts, Mapping):
+        return {}
+    return {
+        name: ModelFacts.from_entry(entry)
+        for name, entry in facts.items()
+        if isinstance(name, str) and isinstance(entry, Mapping)
+    }
+
+
+def parse_models(answer: Any) -> dict[str, ModelFacts]:
+    """Models and their facts from `{"models": [ModelInfo]}` (or `{"data": [{"id"}]}`), in
+    the backend's order; models the backend hides from pickers are left out."""
     if not isinstance(answer, Mapping):
-        return []
+        return {}
     entries = answer.get("models") or answer.get("data") or []
-    names: list[str] = []
+    found: dict[str, ModelFacts] = {}
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, Mapping) or entry.get("visibility") in ("hide", "none"):
             continue
+        if entry.get("hidden") is True:
+            continue
         name = entry.get("slug") or entry.get("id")
-        if isinstance(name, str) and name:
-            names.append(name)
-    return list(dict.fromkeys(names))
+        if isinstance(name, str) and name and name not in found:
+            found[name] = ModelFacts.from_entry(entry)
+    return found
 
 
 class ModelDiscovery:
@@ -102,6 +212,14 @@ class ModelDiscovery:
         self._clock = clock
         self._cached: list[str] | None = None
         self._expires = 0.0
+        self._facts: dict[str, ModelFacts] | None = None
+
+    def facts(self, name: str) -> ModelFacts | None:
+        """What the backend last said about `name` (from the state dir until this process
+        has asked it)."""
+        if self._facts is None:
+            self._facts = known_facts(self._cache_path())
+        return self._facts.get(name)
 
     async def models(self, base_url: str, authorization: Authorization) -> list[str]:
         pinned = pinned_models(self._environ)
@@ -111,16 +229,21 @@ class ModelDiscovery:
             return self._cached
         found = await self._fetch(base_url, authorization)
         if found:
-            self._cached, self._expires = found, self._clock() + CACHE_SECONDS
+            self._cached, self._expires = list(found), self._clock() + CACHE_SECONDS
+            self._facts = found
+            cache = {
+                "models": self._cached,
+                "facts": {name: facts.to_json() for name, facts in found.items()},
+            }
             try:
-                atomic_write(self._cache_path(), json.dumps({"models": found}) + "\n")
+                atomic_write(self._cache_path(), json.dumps(cache) + "\n")
             except OSError as exc:
                 log.warning("codex_models_not_saved", error=type(exc).__name__)
         else:
             self._cached, self._expires = list(FALLBACK_MODELS), self._clock() + RETRY_SECONDS
         return self._cached
 
-    async def _fetch(self, base_url: str, authorization: Authorization) -> list[str]:
+    async def _fetch(self, base_url: str, authorization: Authorization) -> dict[str, ModelFacts]:
         try:
             token, account_id = await authorization()
             headers = {"authorization": f"Bearer {token}", "accept": "application/json"}
@@ -136,9 +259,9 @@ class ModelDiscovery:
                 )
             if response.status_code >= 400:
                 log.warning("codex_models_failed", status=response.status_code)
-                return []
+                return {}
             return parse_models(response.json())
         except Exception as exc:
             # Discovery only feeds the model list; any failure means "use the fallback".
             log.warning("codex_models_failed", error=type(exc).__name__)
-            return []
+            return {}

@@ -27,13 +27,13 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from adapters.accounts import CredentialPool, Verdict, rotate
 from adapters.base import EventBatch, Target, UpstreamError
 from adapters.codex.limits import RateLimits, parse_rate_limits
+from router.chatgpt.errors import no_credential, usage_limit_error
 from router.chatgpt.login import (
     AuthFileTokens,
     CodexAuthError,
@@ -46,6 +46,7 @@ from router.chatgpt.login import (
 from router.chatgpt.models import (
     MODELS_CACHE,
     ModelDiscovery,
+    ModelFacts,
     known_models,
     model_of_slug,
     passthrough_slug,
@@ -84,34 +85,6 @@ class Credential(Protocol):
         ...
 
 
-def usage_limit_error(earliest: float | None, now: float) -> UpstreamError:
-    """What Codex gets when every account is out of quota: HTTP 429 `usage_limit_reached`,
-    which it shows as "You've hit your usage limit" and does not retry."""
-    if earliest is None:
-        when = "no reset time is known"
-    else:
-        stamp = datetime.fromtimestamp(earliest, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        minutes = max(1, round((earliest - now) / 60))
-        when = f"the first one resets at {stamp} (in {minutes} min)"
-    return UpstreamError(
-        429,
-        "usage_limit_reached",
-        f"every ChatGPT account has reached its usage limit; {when}",
-        error_type="usage_limit_reached",
-        fallback_ok=True,
-    )
-
-
-def _no_credential(detail: str) -> UpstreamError:
-    return UpstreamError(
-        401,
-        "invalid_api_key",
-        f"no usable ChatGPT credential for the Codex backend: {detail}",
-        error_type="authentication_error",
-        fallback_ok=True,
-    )
-
-
 class CodexService:
     def __init__(
         self,
@@ -130,7 +103,7 @@ class CodexService:
         self._credentials: dict[str, Credential] = {}
         self._signature: Any = None
         self._persisted: dict[str, Usage] = {}
-        self._configs: dict[str, ModelConfig] = {}
+        self._configs: dict[str, tuple[ModelFacts | None, ModelConfig]] = {}
         self._refusal: str | None = None
         self._links: dict[str, str | None] = {}
         """The owner's file each pooled login was built linked to."""
@@ -238,21 +211,25 @@ class CodexService:
     # -- models ----------------------------------------------------------------------
 
     def model_config(self, slug: str) -> ModelConfig | None:
-        """The model behind an automatic `codex/<model>` slug, while a credential exists."""
+        """The model behind an automatic `codex/<model>` slug, while a credential exists,
+        with the window and image support the backend reports for it."""
         name = model_of_slug(slug)
         if name is None or not (self.available() or self.refusal()):
             return None
-        config = self._configs.get(slug)
-        if config is None:
-            config = ModelConfig.model_validate(
-                {
-                    "slug": slug,
-                    "model": name,
-                    "provider": "codex",
-                    "display_name": f"{name} (ChatGPT)",
-                }
-            )
-            self._configs[slug] = config
+        facts = self.discovery.facts(name)
+        cached = self._configs.get(slug)
+        if cached is not None and cached[0] == facts:
+            return cached[1]
+        config = ModelConfig.model_validate(
+            {
+                "slug": slug,
+                "model": name,
+                "provider": "codex",
+                "display_name": f"{name} (ChatGPT)",
+                **(facts.settings() if facts is not None else {}),
+            }
+        )
+        self._configs[slug] = (facts, config)
         return config
 
     async def listed_models(self) -> list[ModelConfig]:
@@ -316,7 +293,7 @@ class CodexService:
 
         credentials = self.credentials()
         if not credentials:
-            raise _no_credential(
+            raise no_credential(
                 self._refusal
                 or "log in with `codex login`, set $CODEX_ACCESS_TOKEN, or `autorouter accounts add`"
             )
@@ -327,7 +304,7 @@ class CodexService:
             try:
                 token, account_id = await credential.authorization()
             except CodexAuthError as exc:
-                raise _no_credential(str(exc)) from None
+                raise no_credential(str(exc)) from None
             headers = dict(target.extra_headers)
             if account_id:
                 headers["chatgpt-account-id"] = account_id

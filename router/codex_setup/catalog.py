@@ -3,7 +3,9 @@
 Codex 0.169.0 reads `model_catalog_json` (`{"models": [ModelInfo, ...]}`) instead of its
 bundled list, and rejects the whole file when one entry lacks a required field, so every
 entry here carries all of them. Nothing in the catalog or the config text comes from a
-key: entries are built from slugs, names, windows and modalities only.
+key: entries are built from slugs, names, windows and modalities only. A ChatGPT model's
+entry carries what the backend's model list reported for it (window, compaction limit,
+reasoning levels, modalities: `router.chatgpt.models.ModelFacts`) instead of defaults.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any
 
 import tomlkit
 
+from router.chatgpt.models import ModelFacts
 from router.chatgpt.service import CodexService
-from router.settings import DEFAULT_CONTEXT_WINDOW, RouterConfig, Settings
+from router.settings import DEFAULT_CONTEXT_WINDOW, ModelConfig, RouterConfig, Settings
 
 __all__ = [
     "BASE_INSTRUCTIONS",
@@ -81,20 +84,22 @@ def build_catalog(settings: Settings) -> dict[str, Any]:
     """The catalog Codex reads: the Auto entry first (when enabled), then every model, in
     the order of the settings file."""
     entries: list[dict[str, Any]] = []
-    if settings.router is not None and settings.router.enabled:
-        entries.append(_auto_entry(settings.router, settings))
-    # Codex passthrough models are listed only while a ChatGPT credential exists.
     codex = CodexService(os.environ)
+    if settings.router is not None and settings.router.enabled:
+        entries.append(_auto_entry(settings.router, settings, codex))
+    # Codex passthrough models are listed only while a ChatGPT credential exists.
     has_codex = codex.available()
     models = [m for m in settings.models if m.kind != "codex" or has_codex]
     for model in models + codex.catalog_models():
+        facts = _facts(model, codex)
         entries.append(
             _entry(
                 slug=model.slug,
                 display_name=model.display_name,
                 description=f"{model.model} via {model.provider}",
-                context_window=model.context_window,
-                images=model.supports_images,
+                context_window=_window(model, facts),
+                images=_images(model, facts),
+                facts=facts,
             )
         )
     for priority, entry in enumerate(entries, start=1):
@@ -102,12 +107,29 @@ def build_catalog(settings: Settings) -> dict[str, Any]:
     return {"models": entries}
 
 
-def _auto_entry(router: RouterConfig, settings: Settings) -> dict[str, Any]:
+def _facts(model: ModelConfig, codex: CodexService) -> ModelFacts | None:
+    """What the ChatGPT backend's model list said about a Codex model, if anything."""
+    return codex.discovery.facts(model.model) if model.kind == "codex" else None
+
+
+def _window(model: ModelConfig, facts: ModelFacts | None) -> int:
+    # A window set in the settings wins; else the backend's, so Codex does not compact a
+    # 272k-token model at 90% of the default window.
+    reported = facts.context_window if facts is not None else None
+    return model.max_context_limit or reported or DEFAULT_CONTEXT_WINDOW
+
+
+def _images(model: ModelConfig, facts: ModelFacts | None) -> bool:
+    reported = facts.takes_images if facts is not None else None
+    return model.supports_images if model.no_image_support or reported is None else reported
+
+
+def _auto_entry(router: RouterConfig, settings: Settings, codex: CodexService) -> dict[str, Any]:
     # The window is the largest candidate's: eligibility leaves out candidates too small
     # for a request, so Auto can serve anything the biggest one can. Likewise Auto accepts
     # images when any candidate does, since an image request is routed only to those.
     models = [settings.model(candidate.slug) for candidate in router.candidates]
-    windows = [model.context_window for model in models if model is not None]
+    windows = [_window(model, _facts(model, codex)) for model in models if model is not None]
     names = ", ".join(model.display_name for model in models if model is not None)
     return _entry(
         slug=router.slug,
@@ -118,15 +140,37 @@ def _auto_entry(router: RouterConfig, settings: Settings) -> dict[str, Any]:
     )
 
 
+def _reasoning(facts: ModelFacts | None) -> tuple[list[dict[str, str]], str]:
+    """The reasoning levels (and the default one) the backend reports, else ours."""
+    if facts is None or facts.reasoning_levels is None:
+        return [dict(level) for level in REASONING_LEVELS], "medium"
+    levels = [{"effort": e, "description": d} for e, d in facts.reasoning_levels]
+    efforts = [level["effort"] for level in levels]
+    default = facts.default_reasoning_level
+    if default is None:
+        default = "medium" if "medium" in efforts else efforts[0]
+    return levels, default
+
+
 def _entry(
-    *, slug: str, display_name: str, description: str, context_window: int, images: bool
+    *,
+    slug: str,
+    display_name: str,
+    description: str,
+    context_window: int,
+    images: bool,
+    facts: ModelFacts | None = None,
 ) -> dict[str, Any]:
+    levels, default_level = _reasoning(facts)
+    compact_at = facts.auto_compact_token_limit if facts is not None else None
+    if compact_at is None or compact_at > context_window:
+        compact_at = int(context_window * AUTO_COMPACT_RATIO)
     return {
         "slug": slug,
         "display_name": display_name,
         "description": description,
-        "supported_reasoning_levels": [dict(level) for level in REASONING_LEVELS],
-        "default_reasoning_level": "medium",
+        "supported_reasoning_levels": levels,
+        "default_reasoning_level": default_level,
         "shell_type": "shell_command",
         "visibility": "list",
         "supported_in_api": True,
@@ -139,7 +183,7 @@ def _entry(
         "supports_parallel_tool_calls": True,
         "supports_reasoning_summaries": True,
         "context_window": context_window,
-        "auto_compact_token_limit": int(context_window * AUTO_COMPACT_RATIO),
+        "auto_compact_token_limit": compact_at,
         "input_modalities": ["text", "image"] if images else ["text"],
     }
 

@@ -118,7 +118,8 @@ async def test_passthrough_models_are_listed_only_while_a_credential_exists(
     ]
     assert backend.requests_to("/models")[0].headers["chatgpt-account-id"] == "acct-1"
     cached = json.loads((state_dir(codex_home) / "codex-models.json").read_text())
-    assert cached == {"models": ["gpt-5.5-codex", "gpt-5.4-mini"]}
+    assert cached["models"] == ["gpt-5.5-codex", "gpt-5.4-mini"]
+    assert cached["facts"]["gpt-5.4-mini"]["context_window"] == 272000
 
 
 async def test_compaction_for_a_passthrough_model_uses_the_backend_endpoint(
