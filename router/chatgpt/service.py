@@ -5,7 +5,9 @@ Where the credentials come from, in order:
    holds an account, the pool is exactly those accounts.
 2. Otherwise the ambient credential: a personal access token (`$CODEX_ACCESS_TOKEN`,
    `$CODEX_PAT`, auth.json's `personal_access_token`), else Codex's own login in
-   `$CODEX_HOME/auth.json`.
+   `$CODEX_HOME/auth.json`. An `sk-` key given as that token is refused, and then every
+   passthrough request is answered with the refusal (`refusal()`): the key was meant for
+   the `openai` provider, and quietly using some other login instead would hide that.
 
 Each request goes to the best available account (see `adapters.accounts`). An account
 that answers with a quota or rate-limit refusal before the first byte is left alone until
@@ -64,7 +66,7 @@ from router.telemetry.logs import get_logger
 
 if TYPE_CHECKING:
     from adapters.codex.adapter import CodexPassthroughAdapter
-    from router.chatgpt.accounts_store import AccountsStore, Usage
+    from router.chatgpt.accounts_store import Account, AccountsStore, Usage
 
 log = get_logger("autorouter.codex")
 
@@ -139,9 +141,6 @@ class CodexService:
     def credentials(self) -> dict[str, Credential]:
         """The pool's members by id, rebuilt when the accounts file or ambient login
         changes; members that stay keep their state (a refresh in flight, usage)."""
-        from router.chatgpt.accounts_store import PoolTokens
-        from router.chatgpt.linked import LinkedTokens, source_store
-
         auth_path = auth_json_path(self._environ)
         try:
             pat, refusal = personal_access_token(self._environ, auth_path), None
@@ -163,19 +162,7 @@ class CodexService:
                     account.id, account.token, self._account_ids()
                 )
             else:
-                tokens: TokenStore = PoolTokens(self.store, account.id)
-                if account.linked_file is not None:
-                    path = Path(account.linked_file)
-                    tokens = LinkedTokens(
-                        tokens, source_store(account.source, path), path, account.account_id
-                    )
-                reused = self._reuse(account.id)
-                built[account.id] = (
-                    reused
-                    if reused is not None and self._links.get(account.id) == account.linked_file
-                    else LoginCredential(account.id, tokens, self._http, self._environ, self._clock)
-                )
-                self._links[account.id] = account.linked_file
+                built[account.id] = self._pooled_login(account)
         self._refusal = refusal if not built else None
         if not built and pat:
             member = "token-" + token_digest(pat)[:12]
@@ -197,6 +184,22 @@ class CodexService:
 
     def _reuse(self, member: str) -> Credential | None:
         return self._credentials.get(member)
+
+    def _pooled_login(self, account: Account) -> Credential:
+        """A pooled login; one imported from Codex or Pi is kept in step with that file."""
+        from router.chatgpt.accounts_store import PoolTokens
+        from router.chatgpt.linked import LinkedTokens, source_store
+
+        reused = self._reuse(account.id)
+        if reused is not None and self._links.get(account.id) == account.linked_file:
+            return reused
+        self._links[account.id] = account.linked_file
+        tokens: TokenStore = PoolTokens(self.store, account.id)
+        if account.linked_file is not None:
+            path = Path(account.linked_file)
+            source = source_store(account.source, path)
+            tokens = LinkedTokens(tokens, source, path, account.account_id)
+        return LoginCredential(account.id, tokens, self._http, self._environ, self._clock)
 
     def available(self) -> bool:
         """Whether any credential is configured (passthrough slugs are offered then)."""
