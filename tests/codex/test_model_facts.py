@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 from examples.mockupstream.codex_backend import MODEL_INFO, MockCodexBackend
 from router.chatgpt.models import ModelFacts, parse_models
 from router.chatgpt.service import CodexService
-from router.codex_setup.catalog import build_catalog
+from router.codex_setup.catalog import build_catalog, provider_snippet, write_catalog
 from router.settings import DEFAULT_CONTEXT_WINDOW, parse_settings
 from tests.codex.conftest import state_dir, write_login
 
@@ -160,3 +161,32 @@ async def test_a_cache_from_before_facts_keeps_the_defaults(
     entry = entries()["codex/gpt-5.5-codex"]
     assert entry["context_window"] == DEFAULT_CONTEXT_WINDOW
     assert entry["default_reasoning_level"] == "medium"
+
+
+async def test_the_real_codex_cli_reads_those_entries(
+    codex_bin: Path, backend: MockCodexBackend, codex_home: Path, tmp_path: Path
+) -> None:
+    await discover(backend, codex_home)
+    catalog = write_catalog(SETTINGS, tmp_path / "catalog.json")
+    home = tmp_path / "codex-cli-home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        provider_snippet("http://127.0.0.1:8642", catalog, "codex-auto"), encoding="utf-8"
+    )
+    result = subprocess.run(
+        [str(codex_bin), "debug", "models"],
+        env={**os.environ, "CODEX_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    listed = {entry["slug"]: entry for entry in json.loads(result.stdout)["models"]}
+    codex = listed["codex/gpt-5.5-codex"]
+    assert codex["context_window"] == 272000
+    assert codex["auto_compact_token_limit"] == 250000
+    assert [level["effort"] for level in codex["supported_reasoning_levels"]][-1] == "xhigh"
+    mini = listed["codex/gpt-5.4-mini"]
+    assert mini["context_window"] == 128000 and mini["input_modalities"] == ["text"]
+    assert mini["default_reasoning_level"] == "low"
