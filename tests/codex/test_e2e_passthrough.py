@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from examples.mockupstream import Text, ToolCall
-from examples.mockupstream.codex_backend import MockCodexBackend
-from router.chatgpt.accounts_store import AccountsStore, from_token
+from examples.mockupstream.codex_backend import CLIENT_ID, MockCodexBackend, make_jwt
+from router.chatgpt.accounts_store import AccountsStore, from_codex_auth, from_token
 from router.codex_setup.catalog import write_catalog
 from router.settings import load_settings
 from tests.codex.conftest import state_dir, write_login
@@ -83,3 +86,42 @@ async def test_codex_never_sees_the_quota_wall_of_the_first_account(
     assert result.final_message == "served by account two"
     assert result.errors == []
     assert [r.token for r in backend.requests_to("/responses")] == [first, second]
+
+
+async def test_a_pooled_codex_login_refreshed_for_codex_stays_valid_in_its_owner_s_file(
+    codex_bin: Path,
+    backend: MockCodexBackend,
+    codex_home: Path,
+    proxy_factory: ProxyFactory,
+    tmp_path: Path,
+) -> None:
+    owner = write_login(
+        codex_home, make_jwt(time.time() - 10, "acct-1"), "rt-1", "acct-1", auth_mode="chatgpt"
+    )
+    owner.chmod(0o600)
+    backend.allow_refresh("rt-1", "acct-1")
+    AccountsStore(state_dir(codex_home) / "accounts.json").add(from_codex_auth(owner))
+    backend.script(Text("served after a refresh"))
+    proxy = await proxy_factory(SETTINGS)
+
+    result = await run(codex_bin, proxy, tmp_path, "say hi")
+
+    assert result.returncode == 0, result.describe()
+    assert result.final_message == "served after a refresh"
+    assert len(backend.refresh_requests) == 1
+    saved = json.loads(owner.read_text())
+    assert saved["auth_mode"] == "chatgpt"
+    assert saved["tokens"]["access_token"] == backend.requests_to("/responses")[0].token
+    assert owner.stat().st_mode & 0o777 == 0o600
+    # The owner's next refresh: the spent token is refused, the written-back one works.
+    for refresh, status in (("rt-1", 400), (saved["tokens"]["refresh_token"], 200)):
+        async with httpx.AsyncClient(trust_env=False) as client:
+            answer = await client.post(
+                backend.token_url,
+                json={
+                    "client_id": CLIENT_ID,
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh,
+                },
+            )
+        assert answer.status_code == status
