@@ -175,3 +175,31 @@ async def test_the_ambient_login_serves_when_the_pool_is_empty(
 
 def _digest(token: str) -> str:
     return token_digest(token)[:12]
+
+
+async def test_an_account_denied_codex_access_hands_the_request_to_the_next_one(
+    backend: MockCodexBackend, codex_home: Any, adapter: CodexPassthroughAdapter
+) -> None:
+    first, second = add_pool_accounts(backend, codex_home, "acct-1", "acct-2")
+    backend.refuse(first, status=403, code="forbidden", message="Codex is not enabled")
+    backend.script(Text("served by the second account"))
+
+    events = await run(CodexService(os.environ), adapter, backend)
+
+    assert used_tokens(backend) == [first, second]
+    assert events[-1]["type"] == "response.completed"
+
+
+async def test_when_every_account_is_denied_the_client_gets_the_category(
+    backend: MockCodexBackend, codex_home: Any, adapter: CodexPassthroughAdapter
+) -> None:
+    tokens = add_pool_accounts(backend, codex_home, "acct-1", "acct-2")
+    for token in tokens:
+        backend.refuse(token, status=403, code="forbidden", message="Codex is not enabled")
+
+    with pytest.raises(UpstreamError) as caught:
+        await run(CodexService(os.environ), adapter, backend)
+
+    assert caught.value.status == 403
+    assert caught.value.message.startswith("[provider_access_denied] ")
+    assert not any(token in caught.value.message for token in tokens)
