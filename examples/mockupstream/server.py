@@ -7,6 +7,7 @@ The model is picked by the request body's `model`; the dialect by the path:
     POST /v1/responses                 Responses API (what Codex itself speaks)
     POST /backend-api/codex/responses  the ChatGPT Codex backend (same persona)
     GET  /v1/models                    the models named in scripts and handlers
+    GET  /api/tags                     the same, as Ollama lists its local models
 
 Every request is recorded before it is answered. Each reply is rendered to encoded
 frames before the first byte, so the per-event path is a write (plus an optional
@@ -172,6 +173,7 @@ class MockUpstream:
         app.router.add_post("/v1/responses", self._persona_handler(_RESPONSES))
         app.router.add_post("/backend-api/codex/responses", self._persona_handler(_RESPONSES))
         app.router.add_get("/v1/models", self._list_models)
+        app.router.add_get("/api/tags", self._ollama_tags)
         return app
 
     async def start(self) -> None:
@@ -209,6 +211,21 @@ class MockUpstream:
             for name in self.models
         ]
         return web.json_response({"object": "list", "data": data})
+
+    async def _ollama_tags(self, request: web.Request) -> web.Response:
+        self._record(request, "", {})
+        models = [
+            {
+                "name": name,
+                "model": name,
+                "modified_at": "2026-01-01T00:00:00Z",
+                "size": 0,
+                "digest": "0" * 64,
+                "details": {"format": "gguf", "family": name.split(":", 1)[0]},
+            }
+            for name in self.models
+        ]
+        return web.json_response({"models": models})
 
     def _persona_handler(
         self, persona: _Persona
