@@ -20,7 +20,7 @@ import httpx
 from router import SERVICE_NAME
 from router.app.runtime import tune_garbage_collector
 from router.app.shutdown import DEFAULT_GRACE
-from router.settings import SettingsStore
+from router.settings import Settings, SettingsStore
 from router.settings.paths import atomic_write, state_dir
 from router.telemetry.logs import configure_logging, get_logger, routing_log_path
 
@@ -169,10 +169,12 @@ async def _serve(options: ServeOptions, store: SettingsStore) -> None:
     await runner.cleanup()
 
 
-def serve(options: ServeOptions) -> None:
-    """Run the server in the foreground until SIGTERM or Ctrl-C."""
+def serve(options: ServeOptions, initial: Settings | None = None) -> None:
+    """Run the server in the foreground until SIGTERM or Ctrl-C. `initial` is what the
+    command already loaded (or found without a settings file: the file is then picked up
+    as soon as it appears)."""
     configure_logging()
-    store = SettingsStore(options.settings_path)
+    store = SettingsStore(options.settings_path, initial)
     check_bind_host(options.host, options.allow_remote, store.current().server.allowed_hosts)
     asyncio.run(_serve(options, store))
 
@@ -283,8 +285,9 @@ def _spawn(options: ServeOptions, wait: float) -> int:
         "-m",
         "router",
         "serve",
-        "--settings",
-        str(options.settings_path),
+        # Without a settings file the daemon finds its models itself, as this process did;
+        # an explicit `--settings` of a missing file would be an error.
+        *(["--settings", str(options.settings_path)] if options.settings_path.exists() else []),
         "--host",
         options.host,
         "--port",

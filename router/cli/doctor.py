@@ -41,6 +41,25 @@ class Context:
     codex: str | None
     serve_options: daemon.ServeOptions
     environ: Mapping[str, str]
+    settings_check: Check | None = None
+    """How the settings file itself is (missing, broken, fine); see `check_settings`."""
+
+
+def check_settings(path: Path, from_file: bool, problem: str | None, models: int) -> Check:
+    """A missing file is advice (the commands run without one); a file that exists but
+    does not load is a hard failure: the daemon would not start with it."""
+    if problem is not None:
+        return Check(
+            "settings", "fail", f"{problem}; fix it, or move it away and run `autorouter init`"
+        )
+    if not from_file:
+        return Check(
+            "settings",
+            "warn",
+            f"no settings file at {path}; running with what this machine offers ({models} "
+            "models): `autorouter init` writes one",
+        )
+    return Check("settings", "ok", f"{path}: {models} models")
 
 
 def check_python(_: Context) -> Check:
@@ -99,8 +118,10 @@ def check_catalog(ctx: Context, fix: bool = False) -> Check:
         if fix:
             write_catalog(ctx.settings, ctx.catalog)
             return Check("catalog", "ok", f"rewrote {ctx.catalog}", fixed=True)
+        # Only a Codex pointed at us reads the catalog; before `enable` it is not needed yet.
+        status: Status = "fail" if ctx.config.is_enabled() else "warn"
         return Check(
-            "catalog", "fail", f"{ctx.catalog} missing or unreadable ({type(exc).__name__}); --fix"
+            "catalog", status, f"{ctx.catalog} missing or unreadable ({type(exc).__name__}); --fix"
         )
     missing = [slug for slug in ctx.settings.slugs() if slug not in slugs]
     if missing:
@@ -187,17 +208,27 @@ def check_proxy_bypass(ctx: Context) -> Check:
 
 
 def run_checks(ctx: Context, fix: bool = False) -> list[Check]:
-    return [
-        check_python(ctx),
-        check_codex(ctx),
-        check_config(ctx),
-        check_catalog(ctx, fix),
-        check_daemon(ctx, fix),
-        check_port(ctx),
-        *check_keys(ctx),
-        check_passthrough(ctx),
-        check_proxy_bypass(ctx),
+    checks = [ctx.settings_check] if ctx.settings_check else []
+    steps: list[tuple[str, Callable[[], Check | list[Check]]]] = [
+        ("python", lambda: check_python(ctx)),
+        ("codex-cli", lambda: check_codex(ctx)),
+        ("codex-config", lambda: check_config(ctx)),
+        ("catalog", lambda: check_catalog(ctx, fix)),
+        ("daemon", lambda: check_daemon(ctx, fix)),
+        ("port", lambda: check_port(ctx)),
+        ("keys", lambda: check_keys(ctx)),
+        ("passthrough", lambda: check_passthrough(ctx)),
+        ("proxy-bypass", lambda: check_proxy_bypass(ctx)),
     ]
+    for name, step in steps:
+        # A doctor that crashes is no help when things are broken: one failing check
+        # becomes a line of the report and the others still run.
+        try:
+            result = step()
+        except Exception as exc:
+            result = Check(name, "fail", f"could not check: {type(exc).__name__}: {exc}")
+        checks.extend(result if isinstance(result, list) else [result])
+    return checks
 
 
 def exit_code(checks: list[Check]) -> int:

@@ -16,7 +16,8 @@ from typing import Any
 import router.cli.commands
 from router import __version__
 from router.cli import daemon
-from router.settings import Settings, SettingsError, default_settings_path, load_settings
+from router.cli.settings_source import load_for
+from router.settings import Settings, SettingsError, default_settings_path
 from router.settings.paths import state_dir
 
 # Commands import what only they need inside their function, not here: `serve` is the
@@ -31,7 +32,7 @@ def _settings_path(args: argparse.Namespace) -> Path:
 
 
 def _load(args: argparse.Namespace) -> Settings:
-    return load_settings(_settings_path(args))
+    return load_for(args)
 
 
 def _serve_options(args: argparse.Namespace, settings: Settings) -> daemon.ServeOptions:
@@ -57,7 +58,8 @@ def _base_url(host: str, port: int) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    daemon.serve(_serve_options(args, _load(args)))
+    settings = _load(args)
+    daemon.serve(_serve_options(args, settings), settings)
     return 0
 
 

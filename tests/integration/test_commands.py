@@ -83,7 +83,7 @@ def test_doctor_names_unset_keys_and_warns_about_a_proxy_without_bypass(
     assert checks["key:cheap"]["status"] == "ok"
     assert checks["proxy-bypass"]["status"] == "warn"
     assert checks["codex-config"]["status"] == "warn"  # not enabled yet
-    assert checks["catalog"]["status"] == "fail"
+    assert checks["catalog"]["status"] == "warn"  # only needed once Codex is enabled
 
 
 def test_doctor_fix_writes_the_catalog_and_exits_zero_when_nothing_is_hard_broken(
@@ -91,7 +91,9 @@ def test_doctor_fix_writes_the_catalog_and_exits_zero_when_nothing_is_hard_broke
 ) -> None:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     port = str(free_port())
-    assert cli.main(["doctor", "--port", port]) == 1
+    # A missing catalog is advice before `enable`, so this is no hard failure either.
+    assert cli.main(["doctor", "--port", port]) == 0
+    assert "WARN  catalog" in capsys.readouterr().out
     try:
         assert cli.main(["doctor", "--fix", "--port", port]) == 0
         out = capsys.readouterr().out

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from router.cli import daemon
+from router.cli.settings_source import load_for
 from router.codex_setup.catalog import write_catalog
 from router.codex_setup.config_toml import (
     PROVIDER_ID,
@@ -22,7 +23,7 @@ from router.codex_setup.config_toml import (
 )
 from router.codex_setup.history import HistoryMove, move_threads
 from router.codex_setup.proxy_env import proxy_hint, with_loopback_exempt
-from router.settings import Settings, default_settings_path, load_settings
+from router.settings import Settings, default_settings_path
 from router.settings.paths import state_dir
 
 Command = Callable[..., argparse.ArgumentParser]
@@ -71,7 +72,12 @@ def _report_history(move: HistoryMove, where: str) -> None:
 
 
 def enable(args: argparse.Namespace) -> int:
-    settings = load_settings(_settings_path(args))
+    settings = load_for(args)
+    if not settings.slugs():
+        return _fail(
+            "no models to point Codex at: set an API key and run `autorouter init`, "
+            "log in with `codex login`, or start Ollama"
+        )
     model = args.model or settings.auto_slug or settings.slugs()[0]
     if model not in settings.slugs():
         return _fail(f"unknown model {model!r}; known: {', '.join(settings.slugs())}")
@@ -117,7 +123,7 @@ def disable(args: argparse.Namespace) -> int:
 
 
 def model(args: argparse.Namespace) -> int:
-    settings = load_settings(_settings_path(args))
+    settings = load_for(args)
     config = _config()
     known = settings.slugs()
     if args.action == "list":
@@ -164,10 +170,19 @@ def app(args: argparse.Namespace) -> int:
 
 
 def doctor(args: argparse.Namespace) -> int:
-    from router.cli.doctor import Context, as_json, as_table, exit_code, run_checks
+    from router.cli.doctor import (
+        Context,
+        as_json,
+        as_table,
+        check_settings,
+        exit_code,
+        run_checks,
+    )
     from router.cli.main import find_codex
+    from router.cli.settings_source import load_for_doctor
 
-    settings = load_settings(_settings_path(args))
+    loaded = load_for_doctor(args)
+    settings = loaded.settings
     context = Context(
         settings=settings,
         config=_config(),
@@ -175,6 +190,9 @@ def doctor(args: argparse.Namespace) -> int:
         codex=find_codex(),
         serve_options=_options(args, settings),
         environ=os.environ,
+        settings_check=check_settings(
+            loaded.path, loaded.from_file, loaded.problem, len(settings.models)
+        ),
     )
     checks = run_checks(context, fix=args.fix)
     print(as_json(checks) if args.json else as_table(checks))
@@ -184,7 +202,7 @@ def doctor(args: argparse.Namespace) -> int:
 def smoke(args: argparse.Namespace) -> int:
     from router.cli.smoke import all_passed, format_table, run_smoke
 
-    settings = load_settings(_settings_path(args))
+    settings = load_for(args)
     options = _options(args, settings)
     host, port = daemon.daemon_address() or (options.host, options.port)
     if daemon.health(host, port) is None:
