@@ -135,6 +135,10 @@ def _enriched(raw: Mapping[str, Any], slug: str, table: Table, plan: Plan) -> di
 
 
 def _is_local(entry: Mapping[str, Any]) -> bool:
+    """A model on this machine, which costs nothing per token: a loopback address and no
+    key (a provider's key with a loopback base URL is a proxy in front of a paid API)."""
+    if any(entry.get(field) for field in ("api_key", "api_key_env", "api_keys")):
+        return False
     if entry.get("provider") == "ollama" and not entry.get("base_url"):
         return True
     base_url = entry.get("base_url")
