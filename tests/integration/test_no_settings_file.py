@@ -205,3 +205,14 @@ def test_doctor_names_the_file_entry_and_field_of_a_broken_settings_file(
     code, checks = doctor(capsys)
     assert code == 1
     assert "invalid JSON at line 2" in checks["settings"]["detail"]
+
+
+def test_stats_reads_the_routing_log_without_a_file(
+    ollama: MockUpstream, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = Path(os.environ["AUTOROUTER_STATE_DIR"]) / "routing.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    assert cli.main(["stats"]) == 0
+    captured = capsys.readouterr()
+    assert NOTICE in captured.err and "settings error" not in captured.err

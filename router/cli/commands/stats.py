@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from router.settings import default_settings_path, load_settings
+from router.cli.settings_source import load_for
 from router.settings.paths import state_dir
 
 Command = Callable[..., argparse.ArgumentParser]
@@ -22,8 +22,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from router.telemetry.logs import routing_log_path
     from router.telemetry.summary import parse_duration
 
-    settings_path = Path(args.settings).expanduser() if args.settings else default_settings_path()
-    settings = load_settings(settings_path)
+    settings = load_for(args)
     path = routing_log_path(args.routing_log, state_dir())
     if not path.exists():
         print(f"no routing log at {path} yet", file=sys.stderr)
