@@ -188,6 +188,8 @@ def _listed_models(client: httpx.Client, kind: str, root: str) -> list[str]:
             for item in (listed if isinstance(listed, list) else [])
             if isinstance(item, Mapping) and isinstance(item.get(key), str) and item[key]
         ]
+        # Embedding models are listed beside chat models but cannot serve a chat request.
+        names = [name for name in names if "embed" not in name.lower()]
         if names:
             return list(dict.fromkeys(names))
     return []

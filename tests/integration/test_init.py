@@ -17,7 +17,7 @@ KEYS = {
     "ANTHROPIC_API_KEY": "sk-ant-canary-9a8b7c6d5e4f",
     "DEEPSEEK_API_KEY": "sk-deepseek-canary-0a1b2c3d4e",
 }
-LOCAL_MODELS = ("qwen3-coder:30b", "my-finetune:7b")
+LOCAL_MODELS = ("qwen3-coder:30b", "my-finetune:7b", "nomic-embed-text:latest")
 
 
 @pytest.fixture
@@ -57,6 +57,7 @@ def test_keys_a_local_ollama_and_a_chatgpt_login_give_a_file_that_loads_with_aut
     assert by_slug["deepseek-v4-pro"].supports_images is False
     assert by_slug["qwen3-coder-30b"].base_url == f"{ollama.root_url}/v1"
     assert by_slug["chatgpt-gpt-5-5-codex"].kind == "codex"
+    assert not [slug for slug in by_slug if "embed" in slug]
     price = by_slug["claude-opus-4-7"].price
     assert price is not None and price.output == 25.0
 
@@ -145,6 +146,12 @@ def test_a_codex_shim_models_file_is_imported_as_it_is(
                 "displayName": "OpenCode GLM",
             },
             "llama3.2",
+            {
+                "model": "kimi-k2.6",
+                "baseUrl": "https://api.moonshot.ai/v1",
+                "apiKey": "sk-shim-literal-canary-42",
+                "extraHeaders": {"X-Team": "${TEAM}"},
+            },
         ],
         "router": {
             "classifier": "glm-5-1",
@@ -158,7 +165,10 @@ def test_a_codex_shim_models_file_is_imported_as_it_is(
     assert written["models"] == shim["customModels"]
     assert written["router"] == shim["router"]
     settings = load_settings(settings_file(home))
-    assert [m.slug for m in settings.models] == ["glm-5-1", "llama3-2"]
+    assert [m.slug for m in settings.models] == ["glm-5-1", "llama3-2", "kimi-k2-6"]
+    # The key stays in the file as imported, but is not printed.
+    out = capsys.readouterr().out
+    assert "sk-shim-literal-canary-42" not in out and "<hidden>" in out and "${TEAM}" in out
     assert settings.model("glm-5-1").display_name == "OpenCode GLM"  # type: ignore[union-attr]
 
 

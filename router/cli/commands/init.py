@@ -20,6 +20,7 @@ from typing import Any
 
 from router.cli.settings_source import settings_path
 from router.settings import SettingsError, parse_settings
+from router.settings.compat import MODEL_LIST_KEYS
 from router.settings.discovery import Discovery, discover
 from router.settings.known import load_table
 from router.settings.paths import atomic_write
@@ -68,6 +69,33 @@ def _report(found: Discovery, plan: Plan) -> None:
             print(f"  {line}")
     for note in plan.notes:
         print(f"note: {note}")
+
+
+_SECRET_FIELDS = ("api_key", "apiKey", "api_keys", "apiKeys", "extra_headers", "extraHeaders")
+
+
+def _hidden(value: Any) -> Any:
+    """A secret field as shown on screen: `${VAR}` templates as they are, anything else
+    (a key imported from codex-shim, a header value) replaced."""
+    if isinstance(value, str):
+        return value if value.startswith("${") and value.endswith("}") else "<hidden>"
+    if isinstance(value, list):
+        return [_hidden(item) for item in value]
+    if isinstance(value, dict):
+        return {name: _hidden(item) for name, item in value.items()}
+    return value
+
+
+def shown(data: dict[str, Any]) -> str:
+    """The file as printed: what will be written, with key values hidden."""
+    copy = json.loads(json.dumps(data))
+    for key in MODEL_LIST_KEYS:
+        for entry in copy.get(key) or []:
+            if isinstance(entry, dict):
+                for field in _SECRET_FIELDS:
+                    if field in entry:
+                        entry[field] = _hidden(entry[field])
+    return json.dumps(copy, indent=2, ensure_ascii=False) + "\n"
 
 
 def _confirm(question: str) -> bool:
@@ -134,7 +162,7 @@ def init(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         return _fail(f"the file init would write does not load, so it is not written: {exc}")
     print(f"\n{path}{' (added: ' + ', '.join(plan.added) + ')' if existing else ''}:")
-    print(text, end="")
+    print(shown(plan.data), end="")
     backup = None
     if existing is not None:
         if not args.yes and not _confirm(f"overwrite {path} (a backup is kept)?"):
