@@ -67,7 +67,7 @@ def settings_without_file() -> tuple[Settings, str]:
     from router.settings.starter import build_plan
 
     table = load_table()
-    found = discover(os.environ, table, keys=False, shim=False)
+    found = discover(os.environ, table, keys=False, shim=False, ask_chatgpt=False)
     plan = build_plan(None, found, table)
     labels = [source.label for source in found.sources if source.entries]
     if not plan.data.get("models"):

@@ -13,6 +13,7 @@ point it at a mock on a free port).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ DEFAULT_LOCAL_SERVERS = (
     ("vllm", "http://127.0.0.1:8000"),
 )
 PROBE_TIMEOUT = httpx.Timeout(1.0, connect=0.3)
+ASK_TIMEOUT = 5.0
 OWN_PORT = 8642
 CHATGPT_SLUG_PREFIX = "chatgpt-"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -72,14 +74,17 @@ def discover(
     home: Path | None = None,
     keys: bool = True,
     shim: bool = True,
+    ask_chatgpt: bool = True,
 ) -> Discovery:
     """Everything found. `keys=False, shim=False` keeps to what costs nothing to use
-    (a ChatGPT login, local servers): that is what runs without a settings file."""
+    (a ChatGPT login, local servers): that is what runs without a settings file.
+    `ask_chatgpt` asks the Codex backend which models the login offers (at most
+    `ASK_TIMEOUT` seconds); without it, the last list seen or the fallback is used."""
     home = home if home is not None else Path.home()
     found = Discovery()
     if shim:
         _codex_shim(found, environ, home)
-    _chatgpt(found, environ, home, table)
+    _chatgpt(found, environ, home, table, ask_chatgpt)
     if keys:
         _provider_keys(found, environ, table)
     _local_servers(found, environ)
@@ -207,7 +212,9 @@ def _local_entry(kind: str, root: str, name: str) -> dict[str, Any]:
 # -- ChatGPT and Pi --------------------------------------------------------------------------
 
 
-def _chatgpt(found: Discovery, environ: Mapping[str, str], home: Path, table: Table) -> None:
+def _chatgpt(
+    found: Discovery, environ: Mapping[str, str], home: Path, table: Table, ask: bool
+) -> None:
     from router.chatgpt.login import CodexAuthError, auth_json_path, read_json_object
     from router.chatgpt.pat import personal_access_token
 
@@ -237,17 +244,34 @@ def _chatgpt(found: Discovery, environ: Mapping[str, str], home: Path, table: Ta
             )
     _pi_other_logins(found, pi, pi_path, table, environ)
     if label is not None:
-        found.sources.append(Source(label, "chatgpt", "chatgpt", _chatgpt_entries(environ)))
+        names = _account_models(environ) if ask and found.pi_codex_login is None else []
+        if not names:
+            from router.chatgpt.models import MODELS_CACHE, known_models
+            from router.settings.paths import state_dir
+
+            names = known_models(environ, state_dir() / MODELS_CACHE)
+        entries = [
+            {"slug": CHATGPT_SLUG_PREFIX + make_slug(name), "model": name, "provider": "codex"}
+            for name in names
+        ]
+        found.sources.append(Source(label, "chatgpt", "chatgpt", entries))
 
 
-def _chatgpt_entries(environ: Mapping[str, str]) -> list[dict[str, Any]]:
-    from router.chatgpt.models import MODELS_CACHE, known_models
-    from router.settings.paths import state_dir
+def _account_models(environ: Mapping[str, str]) -> list[str]:
+    """The models the login's account offers, from the Codex backend (and cached there
+    for the catalog); [] when it cannot be asked in time."""
+    from router.chatgpt.service import CodexService
 
-    return [
-        {"slug": CHATGPT_SLUG_PREFIX + make_slug(name), "model": name, "provider": "codex"}
-        for name in known_models(environ, state_dir() / MODELS_CACHE)
-    ]
+    async def ask() -> list[str]:
+        service = CodexService(environ)
+        listed = await asyncio.wait_for(service.listed_models(), ASK_TIMEOUT)
+        return [config.model for config in listed]
+
+    try:
+        return asyncio.run(ask())
+    except Exception:
+        # Only the list of slugs depends on it: the fallback list stands in.
+        return []
 
 
 def _pool_has_accounts() -> bool:

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,6 @@ SCRUBBED = (
     "CODEX_ACCESS_TOKEN",
     "CODEX_PAT",
     "CODEX_MODELS",
-    "CODEX_BASE_URL",
     "CODEX_SHIM_HOME",
     "PI_CODING_AGENT_DIR",
 )
@@ -49,6 +49,8 @@ def fresh_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CODEX_HOME", str(home / ".codex"))
     monkeypatch.setenv("AUTOROUTER_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("AUTOROUTER_LOCAL_SERVERS", "none")
+    # Asking a ChatGPT login's models must never reach the real backend.
+    monkeypatch.setenv("CODEX_BASE_URL", "http://127.0.0.1:9/backend-api/codex")
     for name in (*SCRUBBED, *table_variables()):
         monkeypatch.delenv(name, raising=False)
     return home
@@ -64,6 +66,13 @@ def threaded_mock(*models: str) -> Iterator[MockUpstream]:
     mock = MockUpstream()
     for model in models:
         mock.script(model)
+    with threaded(mock):
+        yield mock
+
+
+@contextmanager
+def threaded(mock: Any) -> Iterator[None]:
+    """Run a mock server (anything with async `start` and `stop`) in its own thread."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
 
@@ -77,7 +86,7 @@ def threaded_mock(*models: str) -> Iterator[MockUpstream]:
     thread.start()
     ready.wait(10)
     try:
-        yield mock
+        yield
     finally:
         asyncio.run_coroutine_threadsafe(mock.stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from examples.mockupstream.codex_backend import MockCodexBackend
 from router.cli import main as cli
 from router.settings import load_settings
-from tests.integration.first_run import fresh_machine, settings_file, threaded_mock
+from tests.integration.first_run import fresh_machine, settings_file, threaded, threaded_mock
 
 KEYS = {
     "OPENAI_API_KEY": "sk-openai-canary-1f2e3d4c5b6a",
@@ -76,6 +77,22 @@ def test_keys_a_local_ollama_and_a_chatgpt_login_give_a_file_that_loads_with_aut
     assert cli.main(["list"]) == 0
     listed = capsys.readouterr().out
     assert "codex-auto" in listed and "qwen3-coder-30b" in listed and "claude-opus-4-7" in listed
+
+
+def test_the_models_a_chatgpt_login_offers_are_asked_from_the_backend(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backend = MockCodexBackend()
+    token = backend.add_account("acct-1", models=["gpt-5.5-codex", "gpt-5.6-preview"])
+    (home / ".codex" / "auth.json").write_text(
+        json.dumps({"tokens": {"access_token": token, "account_id": "acct-1"}})
+    )
+    with threaded(backend):
+        monkeypatch.setenv("CODEX_BASE_URL", backend.base_url)
+        assert cli.main(["init", "--yes"]) == 0
+    models = load_settings(settings_file(home)).models
+    assert [m.slug for m in models] == ["chatgpt-gpt-5-5-codex", "chatgpt-gpt-5-6-preview"]
+    assert "chatgpt-gpt-5-6-preview: not in the table" in capsys.readouterr().out
 
 
 def test_a_second_init_changes_nothing(
