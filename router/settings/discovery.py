@@ -62,10 +62,6 @@ class Discovery:
     pi_codex_login: Path | None = None
     """Pi's ChatGPT login, to add to the accounts pool (no other ChatGPT credential)."""
 
-    @property
-    def empty(self) -> bool:
-        return not any(source.entries for source in self.sources)
-
 
 def discover(
     environ: Mapping[str, str],
