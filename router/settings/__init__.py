@@ -174,7 +174,7 @@ def load_settings(path: Path) -> Settings:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SettingsError(
-            f"{path}: settings file not found (create it, or set AUTOROUTER_SETTINGS)"
+            f"{path}: settings file not found (`autorouter init --settings PATH` writes one)"
         ) from None
     except UnicodeDecodeError:
         raise SettingsError(f"{path}: not UTF-8 text") from None
