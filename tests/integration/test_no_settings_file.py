@@ -216,3 +216,23 @@ def test_stats_reads_the_routing_log_without_a_file(
     assert cli.main(["stats"]) == 0
     captured = capsys.readouterr()
     assert NOTICE in captured.err and "settings error" not in captured.err
+
+
+def test_a_check_that_crashes_is_a_failed_line_not_a_traceback(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from router.cli import doctor as doctor_module
+
+    def broken(_: object) -> None:
+        raise OSError("no such device")
+
+    monkeypatch.setattr(doctor_module, "check_port", broken)
+    code, checks = doctor(capsys)
+    assert code == 1
+    assert checks["port"] == {
+        "name": "port",
+        "status": "fail",
+        "detail": "could not check: OSError: no such device",
+        "fixed": False,
+    }
+    assert checks["proxy-bypass"]["status"] == "ok"  # the rest still ran
