@@ -247,3 +247,29 @@ def test_a_base_url_variable_pointing_at_the_autorouter_itself_is_ignored(
     assert "points at the autorouter itself" in capsys.readouterr().out
     models = load_settings(settings_file(home)).models
     assert {m.base_url for m in models} == {"https://api.anthropic.com/v1"}
+
+
+def test_without_yes_init_asks_before_overwriting_and_keeps_a_backup(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = settings_file(home)
+    path.parent.mkdir(parents=True)
+    original = '{"models": [{"model": "house-model", "provider": "ollama"}]}\n'
+    path.write_text(original)
+    monkeypatch.setenv("DEEPSEEK_API_KEY", KEYS["DEEPSEEK_API_KEY"])
+    questions: list[str] = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["n", "y"])
+
+    def answer(question: str) -> str:
+        questions.append(question)
+        return next(answers)
+
+    monkeypatch.setattr("builtins.input", answer)
+    assert cli.main(["init"]) == 1  # "n": left as it was
+    assert path.read_text() == original
+    assert cli.main(["init"]) == 0  # "y": written, the old one kept
+    assert len(questions) == 2 and "a backup is kept" in questions[0]
+    [backup] = path.parent.glob("settings.json.bak-*")
+    assert backup.read_text() == original
+    assert "deepseek-v4-pro" in path.read_text()
