@@ -212,7 +212,7 @@ def _chatgpt(
     found: Discovery, environ: Mapping[str, str], home: Path, table: Table, ask: bool
 ) -> None:
     from router.chatgpt.login import CodexAuthError, auth_json_path, read_json_object
-    from router.chatgpt.pat import personal_access_token
+    from router.chatgpt.token_source import personal_access_token
 
     auth_path = auth_json_path(environ)
     label = None

@@ -122,14 +122,18 @@ def _enriched(raw: Mapping[str, Any], slug: str, table: Table, plan: Plan) -> di
             "(edit its card in router.candidates and add a price)"
         )
         return entry
+    if entry.get("provider") == "codex":
+        # The backend's model list reports window and modalities per account; a value
+        # written here would override it.
+        return entry
     if not known.images:
         entry["no_image_support"] = True
     if known.context:
         entry["max_context_limit"] = known.context
-    if known.price is not None and entry.get("provider") != "codex" and not _is_local(entry):
+    if known.price is not None and not _is_local(entry):
         entry["price"] = dict(known.price)
         entry["price_source"] = f"{known.source} ({table.as_of})"
-    elif known.price is None and entry.get("provider") != "codex" and not _is_local(entry):
+    elif known.price is None and not _is_local(entry):
         plan.notes.append(f"{slug}: no price known; Auto treats it as the priciest candidate")
     return entry
 
