@@ -161,7 +161,7 @@ class _Stream:
         kind = "response.output_text.delta"
 
         def render(hole: str) -> bytes:
-            payload = {"type": kind, **where, "content_index": 0, "delta": hole}
+            payload = {"type": kind, **where, "content_index": 0, "logprobs": [], "delta": hole}
             return b"event: " + kind.encode() + b"\ndata: " + json.dumps(payload).encode()
 
         before, after = frame_template(render)
@@ -208,8 +208,10 @@ def _emit_item(stream: _Stream, index: int, item: dict[str, Any], content: Conte
             stream.emit_text_deltas(where, content)
         else:
             for piece in split_text(text, None):
-                stream.emit("response.output_text.delta", **where, content_index=0, delta=piece)
-        stream.emit("response.output_text.done", **where, content_index=0, text=text)
+                stream.emit(
+                    "response.output_text.delta", **where, content_index=0, logprobs=[], delta=piece
+                )
+        stream.emit("response.output_text.done", **where, content_index=0, logprobs=[], text=text)
         stream.emit("response.content_part.done", **where, content_index=0, part=item["content"][0])
     elif kind == "reasoning":
         summary = item["summary"][0]
