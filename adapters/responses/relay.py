@@ -85,9 +85,8 @@ async def relay(
         if batch:
             yield batch
         if not finished:
-            yield [
-                failed_event(model, "server_error", f"{upstream} closed the stream before it ended")
-            ]
+            message = f"{upstream} closed the stream before it ended"
+            yield [shape(failed_event(model, "server_error", message))]
     except (httpx.HTTPError, httpx.StreamError) as exc:
         code, message = stream_failure(exc, upstream)
         log.warning("upstream_stream_failed", target=slug, code=code, reason=message)
@@ -107,9 +106,8 @@ def _decode(frames: list[Any], model: str, upstream: str, shape: Shape) -> tuple
         except ValueError:
             event = None
         if not isinstance(event, dict):
-            batch.append(
-                failed_event(model, "server_error", f"{upstream} sent an event that is not JSON")
-            )
+            message = f"{upstream} sent an event that is not JSON"
+            batch.append(shape(failed_event(model, "server_error", message)))
             return batch, True
         if "type" not in event and frame.event:
             event["type"] = frame.event

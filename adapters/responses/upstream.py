@@ -245,10 +245,14 @@ class EventShaper:
             item = event.get("item")
             if isinstance(item, dict) and item.get("type") == "reasoning":
                 event["item"] = _sealed_item(item, self._origin)
-        elif "response" in event:
-            response = event["response"]
-            if isinstance(response, dict):
-                event["response"] = self.response(response, terminal=kind in TERMINAL_EVENTS)
+        elif kind in TERMINAL_EVENTS or "response" in event:
+            # A terminal event always carries a response object: Codex needs its id.
+            response = event.get("response")
+            event["response"] = self.response(
+                response if isinstance(response, dict) else {},
+                terminal=kind in TERMINAL_EVENTS,
+                failed=kind == "response.failed",
+            )
         seq = event.get("sequence_number")
         if isinstance(seq, int):
             self._seq = seq + 1
@@ -257,7 +261,9 @@ class EventShaper:
             self._seq += 1
         return event
 
-    def response(self, response: dict[str, Any], *, terminal: bool = True) -> dict[str, Any]:
+    def response(
+        self, response: dict[str, Any], *, terminal: bool = True, failed: bool = False
+    ) -> dict[str, Any]:
         """A `response` object as Codex gets it, with every field the API marks as
         required (a lenient server may leave some out)."""
         status = response.get("status")
@@ -277,6 +283,9 @@ class EventShaper:
         error = shaped.get("error")
         if isinstance(error, Mapping):
             shaped["error"] = self._error(error)
+        elif failed or shaped.get("status") == "failed":
+            # Codex reads the code and message of every failure.
+            shaped["error"] = self._error({"message": f"{self._upstream} failed without a reason"})
         return shaped
 
     def failed(self, error: Mapping[str, Any]) -> Event:
