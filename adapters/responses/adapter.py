@@ -18,7 +18,13 @@ import httpx
 from adapters.base import EventBatch, Target, UpstreamError
 from adapters.http import join_url, open_stream, post_json
 from adapters.responses.relay import RelayedEvents, failure_error, relay
-from adapters.responses.upstream import AZURE, EventShaper, family_of, upstream_body
+from adapters.responses.upstream import (
+    AZURE,
+    EventShaper,
+    family_of,
+    namespaced_names,
+    upstream_body,
+)
 from adapters.thinking import origin_of
 
 
@@ -52,6 +58,7 @@ def _shaper(request: Mapping[str, Any], target: Target) -> EventShaper:
         origin_of(target.base_url),
         _upstream_name(target),
         [target.api_key],
+        namespaced_names(request, target),
     )
 
 

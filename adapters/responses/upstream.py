@@ -21,7 +21,11 @@ The request keeps Codex's body with three kinds of change:
   backend only) becomes a short note.
 
 OpenAI's hosted `web_search` tool is dropped for the families that do not run it
-(DeepSeek and generic servers such as vLLM), which otherwise reject the request.
+(DeepSeek and generic servers such as vLLM), which otherwise reject the request. Those
+families get Codex's `namespace` tools flattened too (`multi_agent_v1__spawn_agent`, as
+`adapters.tools` names them for chat upstreams; a strict Responses validator knows only
+`function` tools), with earlier calls renamed to match, and the `EventShaper` puts the
+`namespace` back on the calls that come back, so Codex runs the tool it offered.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from adapters.base import Event, Target
 from adapters.errors import is_context_overflow, scrub, stream_error_code
 from adapters.responses.objects import TERMINAL_EVENTS, make_usage, new_id, response_object
 from adapters.thinking import origin_of
+from adapters.tools import wire_name
 
 PUBLIC_FIELDS = frozenset(
     {
@@ -87,6 +92,8 @@ GENERIC = "generic"
 _STATEFUL_FAMILIES = frozenset({OPENAI, AZURE})
 _HOSTED_TOOL_FAMILIES = frozenset({OPENAI, AZURE, OPENROUTER})
 _HOSTED_TOOLS = frozenset({"web_search", "web_search_preview"})
+_NAMESPACE_FAMILIES = frozenset({OPENAI, AZURE, OPENROUTER})
+"""Families that take `namespace` tools as Codex sends them."""
 
 SEAL_PREFIX = "responses.v1:"
 COMPACTED_NOTE = (
@@ -130,9 +137,7 @@ def unseal(value: object, origin: str) -> str | None:
     return original
 
 
-def _sealed_item(item: Any, origin: str) -> Any:
-    if not isinstance(item, dict) or item.get("type") != "reasoning":
-        return item
+def _sealed_item(item: dict[str, Any], origin: str) -> dict[str, Any]:
     content = item.get("encrypted_content")
     if not isinstance(content, str) or not content:
         return item
@@ -152,10 +157,16 @@ def upstream_body(request: Mapping[str, Any], target: Target, *, stream: bool) -
         body["store"] = False
         for key in STATEFUL_FIELDS:
             body.pop(key, None)
+    flatten = family not in _NAMESPACE_FAMILIES
     items = body.get("input")
     if isinstance(items, list):
-        body["input"] = list(_replayable_items(items, origin_of(target.base_url)))
+        body["input"] = list(_replayable_items(items, origin_of(target.base_url), flatten))
     tools = body.get("tools")
+    if isinstance(tools, list) and flatten:
+        body["tools"] = tools = list(_flat_tools(tools))
+        choice = body.get("tool_choice")
+        if isinstance(choice, Mapping) and isinstance(choice.get("namespace"), str):
+            body["tool_choice"] = _flat_call(choice)
     if isinstance(tools, list) and family not in _HOSTED_TOOL_FAMILIES:
         kept = [tool for tool in tools if not _is_hosted(tool)]
         if kept:
@@ -171,7 +182,44 @@ def _is_hosted(tool: Any) -> bool:
     return isinstance(tool, Mapping) and tool.get("type") in _HOSTED_TOOLS
 
 
-def _replayable_items(items: Iterable[Any], origin: str) -> Iterable[Any]:
+def _flat_tools(tools: Iterable[Any]) -> Iterable[Any]:
+    for tool in tools:
+        if not isinstance(tool, Mapping) or tool.get("type") != "namespace":
+            yield tool
+            continue
+        namespace = tool.get("name")
+        inner = tool.get("tools")
+        for member in inner if isinstance(inner, list) else ():
+            if isinstance(member, Mapping) and isinstance(member.get("name"), str):
+                named = wire_name(member["name"], namespace if isinstance(namespace, str) else None)
+                yield {**member, "name": named}
+
+
+def _flat_call(call: Mapping[str, Any]) -> dict[str, Any]:
+    flat = {key: value for key, value in call.items() if key != "namespace"}
+    flat["name"] = wire_name(str(call.get("name") or ""), str(call["namespace"]))
+    return flat
+
+
+def namespaced_names(request: Mapping[str, Any], target: Target) -> dict[str, tuple[str, str]]:
+    """Flattened tool name -> (namespace, name), for the families whose tools are flattened."""
+    tools = request.get("tools")
+    if family_of(target.base_url) in _NAMESPACE_FAMILIES or not isinstance(tools, list):
+        return {}
+    names: dict[str, tuple[str, str]] = {}
+    for tool in tools:
+        if not isinstance(tool, Mapping) or tool.get("type") != "namespace":
+            continue
+        namespace = tool.get("name")
+        inner = tool.get("tools")
+        for member in inner if isinstance(inner, list) else ():
+            name = member.get("name") if isinstance(member, Mapping) else None
+            if isinstance(namespace, str) and isinstance(name, str):
+                names[wire_name(name, namespace)] = (namespace, name)
+    return names
+
+
+def _replayable_items(items: Iterable[Any], origin: str, flatten: bool) -> Iterable[Any]:
     for item in items:
         if not isinstance(item, Mapping):
             yield item
@@ -181,6 +229,8 @@ def _replayable_items(items: Iterable[Any], origin: str) -> Iterable[Any]:
             original = unseal(item.get("encrypted_content"), origin)
             if original is not None:
                 yield {**item, "encrypted_content": original}
+        elif flatten and kind == "function_call" and isinstance(item.get("namespace"), str):
+            yield _flat_call(item)
         elif kind == "compaction":
             yield {
                 "type": "message",
@@ -226,15 +276,24 @@ def _count(value: Any) -> int:
 class EventShaper:
     """Shapes one stream's events for Codex: the model it asked for, a response id,
     sealed reasoning, complete usage, sequence numbers, and errors as `response.failed`
-    with a code Codex acts on. Events nobody needs to change pass untouched."""
+    with a code Codex acts on, and the `namespace` of calls to flattened tools (see
+    `namespaced_names`). Events nobody needs to change pass untouched."""
 
-    __slots__ = ("_model", "_origin", "_secrets", "_seq", "_upstream")
+    __slots__ = ("_model", "_namespaced", "_origin", "_secrets", "_seq", "_upstream")
 
-    def __init__(self, model: str, origin: str, upstream: str, secrets: Iterable[str | None]):
+    def __init__(
+        self,
+        model: str,
+        origin: str,
+        upstream: str,
+        secrets: Iterable[str | None],
+        namespaced: Mapping[str, tuple[str, str]] | None = None,
+    ):
         self._model = model
         self._origin = origin
         self._upstream = upstream
         self._secrets = [secret for secret in secrets if secret]
+        self._namespaced = namespaced or {}
         self._seq = 0
 
     def __call__(self, event: Event) -> Event:
@@ -243,8 +302,8 @@ class EventShaper:
             event = self.failed(_error_object(event))
         elif kind in ("response.output_item.added", "response.output_item.done"):
             item = event.get("item")
-            if isinstance(item, dict) and item.get("type") == "reasoning":
-                event["item"] = _sealed_item(item, self._origin)
+            if isinstance(item, dict):
+                event["item"] = self._item(item)
         elif kind in TERMINAL_EVENTS or "response" in event:
             # A terminal event always carries a response object: Codex needs its id.
             response = event.get("response")
@@ -277,7 +336,9 @@ class EventShaper:
             return shaped
         output = shaped.get("output")
         if isinstance(output, list):
-            shaped["output"] = [_sealed_item(item, self._origin) for item in output]
+            shaped["output"] = [
+                self._item(item) if isinstance(item, dict) else item for item in output
+            ]
         if "usage" in shaped:
             shaped["usage"] = complete_usage(shaped["usage"])
         error = shaped.get("error")
@@ -287,6 +348,17 @@ class EventShaper:
             # Codex reads the code and message of every failure.
             shaped["error"] = self._error({"message": f"{self._upstream} failed without a reason"})
         return shaped
+
+    def _item(self, item: dict[str, Any]) -> dict[str, Any]:
+        kind = item.get("type")
+        if kind == "reasoning":
+            return _sealed_item(item, self._origin)
+        if kind == "function_call" and self._namespaced:
+            name = item.get("name")
+            original = self._namespaced.get(name) if isinstance(name, str) else None
+            if original is not None:
+                return {**item, "namespace": original[0], "name": original[1]}
+        return item
 
     def failed(self, error: Mapping[str, Any]) -> Event:
         """The `response.failed` that ends a stream the upstream broke off with `error`."""

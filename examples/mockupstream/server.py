@@ -57,7 +57,7 @@ class Recorded:
 @dataclass(frozen=True)
 class _Persona:
     render_stream: Callable[[Content, str, Usage, dict[str, Any]], list[bytes]]
-    render_json: Callable[[Content, str, Usage], dict[str, Any]]
+    render_json: Callable[[Content, str, Usage, dict[str, Any]], dict[str, Any]]
     last_is_tool_result: Callable[[dict[str, Any]], bool]
     malformed_frame: bytes
     error_frame: Callable[[str, str], bytes]
@@ -71,7 +71,7 @@ def _sse(event: str | None, data: dict[str, Any]) -> bytes:
 
 _CHAT = _Persona(
     render_stream=lambda c, m, u, body: chat.render_stream(c, m, u, chat.wants_usage(body)),
-    render_json=chat.render_json,
+    render_json=lambda c, m, u, body: chat.render_json(c, m, u),
     last_is_tool_result=chat.last_is_tool_result,
     malformed_frame=b"data: {this is not json\n\n",
     error_frame=lambda code, message: _sse(
@@ -80,7 +80,7 @@ _CHAT = _Persona(
 )
 _ANTHROPIC = _Persona(
     render_stream=lambda c, m, u, body: anthropic.render_stream(c, m, u),
-    render_json=anthropic.render_json,
+    render_json=lambda c, m, u, body: anthropic.render_json(c, m, u),
     last_is_tool_result=anthropic.last_is_tool_result,
     malformed_frame=b"event: content_block_delta\ndata: {this is not json\n\n",
     error_frame=lambda code, message: _sse(
@@ -88,8 +88,12 @@ _ANTHROPIC = _Persona(
     ),
 )
 _RESPONSES = _Persona(
-    render_stream=lambda c, m, u, body: responses.render_stream(c, m, u),
-    render_json=responses.render_json,
+    render_stream=lambda c, m, u, body: responses.render_stream(
+        c, m, u, responses.offered_functions(body)
+    ),
+    render_json=lambda c, m, u, body: responses.render_json(
+        c, m, u, responses.offered_functions(body)
+    ),
     last_is_tool_result=responses.last_is_tool_result,
     malformed_frame=b"event: response.output_text.delta\ndata: {this is not json\n\n",
     error_frame=lambda code, message: _sse(
@@ -251,7 +255,7 @@ class MockUpstream:
                 frames = persona.render_stream(content, model, usage, body)
                 return await self._stream(request, frames, faults, persona)
             return await self._respond_once(
-                request, persona.render_json(content, model, usage), faults
+                request, persona.render_json(content, model, usage, body), faults
             )
 
         return handle

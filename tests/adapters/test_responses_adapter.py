@@ -83,10 +83,16 @@ async def test_codex_body_goes_out_renamed_without_chatgpt_only_fields(
     assert "client_metadata" not in sent.body
     kept = {k: v for k, v in request.items() if k not in ("model", "client_metadata", "tools")}
     assert {k: v for k, v in sent.body.items() if k in kept} == kept
-    # A loopback server is a generic upstream: OpenAI's hosted web search is not offered.
-    assert [t["type"] for t in sent.body["tools"]] == [
-        t["type"] for t in request["tools"] if t["type"] != "web_search"
-    ]
+    # A loopback server is a generic upstream: OpenAI's hosted web search is not offered,
+    # and namespace tools go out as plain functions with their flattened names.
+    expected: list[str] = []
+    for tool in request["tools"]:
+        if tool["type"] == "namespace":
+            expected += [f"{tool['name']}__{member['name']}" for member in tool["tools"]]
+        elif tool["type"] != "web_search":
+            expected.append(tool["name"])
+    assert [t["name"] for t in sent.body["tools"]] == expected
+    assert {t["type"] for t in sent.body["tools"]} == {"function", "custom"}
 
 
 async def test_a_streamed_answer_passes_through_event_by_event(

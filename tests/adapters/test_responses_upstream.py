@@ -24,6 +24,7 @@ from adapters.responses.upstream import (
     EventShaper,
     complete_usage,
     family_of,
+    namespaced_names,
     seal,
     unseal,
     upstream_body,
@@ -183,3 +184,46 @@ def test_an_upstream_failure_keeps_its_code_unless_it_hides_a_context_overflow()
                        "error": {"code": "invalid_prompt", "message": "context length exceeded"}}})  # fmt: skip
     assert overflow["response"]["error"]["code"] == "context_length_exceeded"
     assert overflow["sequence_number"] == 8
+
+
+NAMESPACED = {
+    "type": "namespace",
+    "name": "multi_agent_v1",
+    "tools": [{"type": "function", "name": "spawn_agent", "parameters": {"type": "object"}}],
+}
+
+
+def test_namespace_tools_are_flattened_only_for_families_without_them() -> None:
+    earlier = {"type": "function_call", "call_id": "c1", "name": "spawn_agent",
+               "namespace": "multi_agent_v1", "arguments": "{}"}  # fmt: skip
+    body = {"model": "x", "input": [earlier], "tools": [NAMESPACED]}
+    flat = upstream_body(body, target("http://127.0.0.1:8000/v1"), stream=True)
+    assert flat["tools"] == [{**NAMESPACED["tools"][0], "name": "multi_agent_v1__spawn_agent"}]
+    assert flat["input"] == [
+        {
+            "type": "function_call",
+            "call_id": "c1",
+            "name": "multi_agent_v1__spawn_agent",
+            "arguments": "{}",
+        }
+    ]
+    for base_url in ("https://api.openai.com/v1", "https://openrouter.ai/api/v1"):
+        kept = upstream_body(body, target(base_url), stream=True)
+        assert kept["tools"] == [NAMESPACED] and kept["input"] == [earlier]
+    assert namespaced_names(body, target("https://api.openai.com/v1")) == {}
+
+
+def test_a_call_to_a_flattened_tool_comes_back_with_its_namespace() -> None:
+    names = namespaced_names({"tools": [NAMESPACED]}, target("http://127.0.0.1:8000/v1"))
+    assert names == {"multi_agent_v1__spawn_agent": ("multi_agent_v1", "spawn_agent")}
+    shaper = EventShaper("slug", "origin", "up", [], names)
+    call = {"type": "function_call", "id": "fc_1", "call_id": "c1",
+            "name": "multi_agent_v1__spawn_agent", "arguments": "{}"}  # fmt: skip
+    done = shaper({"type": "response.output_item.done", "output_index": 0, "item": dict(call)})
+    assert (done["item"]["namespace"], done["item"]["name"]) == ("multi_agent_v1", "spawn_agent")
+    EVENT.validate_python(done)
+    completed = shaper({"type": "response.completed", "response": {"id": "r", "output": [call]}})
+    assert completed["response"]["output"][0]["namespace"] == "multi_agent_v1"
+    other = shaper({"type": "response.output_item.done", "output_index": 1,
+                    "item": {**call, "name": "exec_command"}})  # fmt: skip
+    assert "namespace" not in other["item"]
