@@ -45,7 +45,7 @@ class Target:
 
     slug: str
     kind: str
-    """Which adapter serves it: "chat", "anthropic" or "codex"."""
+    """Which adapter serves it: "chat", "anthropic", "codex" or "responses"."""
     model: str
     """The model name the upstream expects."""
     base_url: str

@@ -16,6 +16,8 @@ Choices worth knowing:
   Thinking is also turned off for one request when the API would reject it: a forced
   tool choice (`required` or a named tool), or an unfinished tool loop whose assistant
   turn did not start with a replayable thinking block (a turn another model produced).
+  Signed thinking the endpoint sent is replayed either way (see `transcript`), asked for
+  or not: the endpoint decides whether it thinks, not our settings.
 - `temperature`/`top_p` are never sent with thinking; OpenAI's 0-2 temperature is
   clamped to Anthropic's 0-1, and only `temperature` is sent when both are set, because
   recent Claude models reject the pair.
@@ -84,10 +86,9 @@ def responses_to_messages(
         budget = None
 
     origin = origin_of(target.base_url)
-    transcript = Transcript.build(request, target, origin=origin, with_thinking=budget is not None)
+    transcript = Transcript.build(request, target, origin=origin)
     if budget is not None and not thinking_can_continue(transcript.messages):
         budget = None
-        transcript = Transcript.build(request, target, origin=origin, with_thinking=False)
 
     system = transcript.system + _output_format_instruction(request)
     body: dict[str, Any] = {"model": target.model, "max_tokens": max_tokens}

@@ -10,7 +10,10 @@ and each rule below answers one of its 400 errors:
   a result whose call is nowhere before it becomes plain text;
 - text blocks must contain non-whitespace text, so empty text is never sent;
 - thinking blocks are only valid as sent by the API (see `adapters.thinking`), and they
-  belong at the start of the assistant turn they preceded.
+  belong at the start of the assistant turn they preceded. Some endpoints (DeepSeek,
+  Kimi, MiniMax, GLM, and Claude models that think by default) send them although the
+  request did not ask for thinking, and reject the next request of a tool loop without
+  them, so they are replayed whenever they are there, whatever the request's thinking.
 
 What becomes of each input item:
 - `message` from `developer`/`system` -> a `system` text block (in order, after
@@ -20,8 +23,8 @@ What becomes of each input item:
 - `function_call` / `custom_tool_call` -> an assistant `tool_use` (see `tool_input`);
 - `function_call_output` / `custom_tool_call_output` -> a user `tool_result`; image
   parts of the output become image blocks inside the `tool_result`;
-- `reasoning` -> the original thinking blocks when its `encrypted_content` is ours, for
-  this endpoint, and thinking is on. Anything else is dropped on purpose: reasoning from
+- `reasoning` -> the original thinking blocks when its `encrypted_content` is ours and
+  for this endpoint, byte-identical. Anything else is dropped on purpose: reasoning from
   another provider family is unreadable to Claude, and an unsigned or foreign thinking
   block makes the API reject the whole request. Thinking that preceded nothing (no text
   or tool call followed it in its turn) is dropped too, since an assistant message made
@@ -133,15 +136,13 @@ class Transcript:
     messages: list[dict[str, Any]]
 
     @classmethod
-    def build(
-        cls, request: Mapping[str, Any], target: Target, *, origin: str, with_thinking: bool
-    ) -> Transcript:
+    def build(cls, request: Mapping[str, Any], target: Target, *, origin: str) -> Transcript:
         items = request.get("input")
         if isinstance(items, str):
             items = [{"type": "message", "role": "user", "content": items}]
         elif not isinstance(items, list):
             items = []
-        builder = _Builder(target, origin, with_thinking, _answered_calls(items))
+        builder = _Builder(target, origin, _answered_calls(items))
         instructions = request.get("instructions")
         if isinstance(instructions, str) and instructions.strip():
             builder.system.append(text_block(instructions))
@@ -175,12 +176,10 @@ class _Builder:
         self,
         target: Target,
         origin: str,
-        with_thinking: bool,
         answers: dict[str, Mapping[str, Any]],
     ) -> None:
         self.target = target
         self.origin = origin
-        self.with_thinking = with_thinking
         self.answers = answers
         self.system: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
@@ -198,10 +197,7 @@ class _Builder:
         elif kind in OUTPUT_TYPES:
             self._output(item)
         elif kind == "reasoning":
-            if self.with_thinking:
-                self._pending_thinking.extend(
-                    decode_blocks(item.get("encrypted_content"), self.origin)
-                )
+            self._pending_thinking.extend(decode_blocks(item.get("encrypted_content"), self.origin))
         elif kind == "compaction":
             self._user([text_block(COMPACTED_HISTORY)])
         else:

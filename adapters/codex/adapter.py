@@ -26,18 +26,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import structlog
 
-from adapters import jsonfast
 from adapters.base import EventBatch, Target, UpstreamError
 from adapters.codex.headers import forwardable_headers
 from adapters.codex.limits import is_quota_answer, quota_resets_in
-from adapters.errors import http_error, stream_error_code
-from adapters.http import BodyReader, join_url, open_stream, stream_failure
-from adapters.responses.objects import TERMINAL_EVENTS, new_id, response_object
-from adapters.sse import SSEDecoder
-
-log = structlog.get_logger(__name__)
+from adapters.errors import http_error
+from adapters.http import join_url, open_stream, stream_failure
+from adapters.responses.relay import RelayedEvents, relay, rewrite_model
+from adapters.responses.relay import collect as relay_collect
 
 UPSTREAM = "the ChatGPT Codex backend"
 
@@ -82,25 +78,6 @@ class CodexUpstreamError(UpstreamError):
     """For a quota or rate-limit answer: seconds until the account may be used again."""
 
 
-class PassthroughEvents:
-    """The event batches of one answer, carrying the backend headers to relay to Codex."""
-
-    def __init__(
-        self, batches: AsyncGenerator[EventBatch, None], response_headers: dict[str, str]
-    ) -> None:
-        self._batches = batches
-        self.response_headers = response_headers
-
-    def __aiter__(self) -> PassthroughEvents:
-        return self
-
-    async def __anext__(self) -> EventBatch:
-        return await self._batches.__anext__()
-
-    async def aclose(self) -> None:
-        await self._batches.aclose()
-
-
 @dataclass(slots=True)
 class CodexAnswer:
     """A successful answer: its events, and its headers (which carry the account's usage
@@ -135,7 +112,7 @@ class CodexPassthroughAdapter:
             for name, value in response.headers.items()
             if name.lower().startswith(RELAYED_PREFIX)
         }
-        events = PassthroughEvents(
+        events = RelayedEvents(
             _events(response, _requested_model(request, target), target), relayed
         )
         return CodexAnswer(events, response.headers)
@@ -210,101 +187,14 @@ def _refusal(status: int, raw: bytes, headers: Mapping[str, str], target: Target
     return error
 
 
-def _rewrite_model(event: dict[str, Any], model: str) -> dict[str, Any]:
-    response = event.get("response")
-    if isinstance(response, dict) and "model" in response:
-        event["response"] = {**response, "model": model}
-    return event
-
-
-def _failed(model: str, code: str, message: str) -> dict[str, Any]:
-    return {
-        "type": "response.failed",
-        "response": response_object(
-            new_id("resp"), model, "failed", error={"code": code, "message": message}
-        ),
-    }
-
-
-async def _events(
+def _events(
     response: httpx.Response, model: str, target: Target
 ) -> AsyncGenerator[EventBatch, None]:
-    decoder = SSEDecoder()
-    body = BodyReader(response)
-    finished = False
-    try:
-        while raw := await body.read():
-            batch, finished = _decode(decoder.feed(raw), model)
-            if batch:
-                yield batch
-            if finished:
-                return
-        batch, finished = _decode(decoder.close(), model)
-        if batch:
-            yield batch
-        if not finished:
-            yield [_failed(model, "server_error", f"{UPSTREAM} closed the stream before it ended")]
-    except (httpx.HTTPError, httpx.StreamError) as exc:
-        code, message = stream_failure(exc, UPSTREAM)
-        log.warning("upstream_stream_failed", target=target.slug, code=code, reason=message)
-        yield [_failed(model, code, message)]
-    finally:
-        await body.aclose()
-
-
-def _decode(frames: list[Any], model: str) -> tuple[EventBatch, bool]:
-    """The events of some SSE frames, and whether the terminal one was among them."""
-    batch: EventBatch = []
-    for frame in frames:
-        if not frame.data or frame.data == "[DONE]":
-            continue
-        try:
-            event = jsonfast.loads(frame.data)
-        except ValueError:
-            event = None
-        if not isinstance(event, dict):
-            batch.append(
-                _failed(model, "server_error", f"{UPSTREAM} sent an event that is not JSON")
-            )
-            return batch, True
-        if "type" not in event and frame.event:
-            event["type"] = frame.event
-        if not isinstance(event.get("type"), str):
-            continue
-        batch.append(_rewrite_model(event, model))
-        if event["type"] in TERMINAL_EVENTS:
-            return batch, True
-    return batch, False
+    return relay(
+        response, model, UPSTREAM, lambda event: rewrite_model(event, model), slug=target.slug
+    )
 
 
 async def collect(events: AsyncIterator[EventBatch]) -> dict[str, Any]:
-    """A finished stream as one `response` object; a failed one as `UpstreamError`.
-
-    The backend's `response.completed` may list no output (Codex ignores that list), so
-    the output is rebuilt from the `response.output_item.done` events.
-    """
-    items: list[dict[str, Any]] = []
-    terminal: dict[str, Any] | None = None
-    try:
-        async for batch in events:
-            for event in batch:
-                if event.get("type") == "response.output_item.done":
-                    items.append(event.get("item") or {})
-                elif event.get("type") in TERMINAL_EVENTS:
-                    terminal = event
-    finally:
-        await events.aclose()  # type: ignore[attr-defined]
-    assert terminal is not None  # `_events` always ends with a terminal event
-    response = dict(terminal.get("response") or {})
-    if terminal["type"] == "response.failed":
-        error = response.get("error") or {}
-        message = error.get("message") if isinstance(error, Mapping) else None
-        raise UpstreamError(
-            502,
-            stream_error_code(error),
-            f"{UPSTREAM} failed: {message or 'no message'}",
-            fallback_ok=True,
-        )
-    if not response.get("output"):
-        response["output"] = items
-    return response
+    """A finished stream as one `response` object; a failed one as `UpstreamError`."""
+    return await relay_collect(events, UPSTREAM)

@@ -15,6 +15,9 @@ from typing import Any
 
 from examples.mockupstream.replies import (
     Content,
+    Handler,
+    HttpError,
+    Reply,
     Text,
     Thinking,
     ToolCall,
@@ -189,3 +192,38 @@ def last_is_tool_result(body: dict[str, Any]) -> bool:
     return isinstance(blocks, list) and any(
         isinstance(b, dict) and b.get("type") == "tool_result" for b in blocks
     )
+
+
+THINKING_NOT_PASSED_BACK = (
+    "The content[].thinking in the thinking mode must be passed back to the API."
+)
+"""What an endpoint that thinks by default (DeepSeek's, for one) answers when an assistant
+turn with tool calls comes back without the thinking block it was sent with."""
+
+
+def missing_thinking(body: dict[str, Any]) -> bool:
+    """Whether an assistant message that called tools lacks a leading signed thinking block."""
+    for message in body.get("messages") or []:
+        blocks = message.get("content") if isinstance(message, dict) else None
+        if message.get("role") != "assistant" or not isinstance(blocks, list):
+            continue
+        if not any(isinstance(b, dict) and b.get("type") == "tool_use" for b in blocks):
+            continue
+        first = blocks[0] if blocks and isinstance(blocks[0], dict) else {}
+        signed = first.get("type") == "thinking" and bool(first.get("signature"))
+        if not signed and first.get("type") != "redacted_thinking":
+            return True
+    return False
+
+
+def enforce_thinking_replay(handler: Handler) -> Handler:
+    """`handler`, behind the rule such endpoints enforce: a tool-loop request whose
+    assistant turn dropped its thinking is refused with a 400."""
+
+    def handle(body: dict[str, Any]) -> Reply:
+        if missing_thinking(body):
+            error = {"type": "invalid_request_error", "message": THINKING_NOT_PASSED_BACK}
+            return HttpError(400, {"type": "error", "error": error})
+        return handler(body)
+
+    return handle

@@ -1,7 +1,7 @@
 """The scripting vocabulary: what a mock upstream model answers to one request.
 
 A reply is either content (`Text`, `ToolCall`, `ToolCalls`), an `HttpError`, or a fault
-wrapped around content (`CutStream`, `Malformed`, `Stall`, `Slow`). Wrappers nest, so
+wrapped around content (`CutStream`, `Malformed`, `StreamError`, `Stall`, `Slow`). Wrappers nest, so
 `Slow(CutStream(Text("..."), after_events=3), delay_per_event=0.01)` trickles three
 events and then drops the connection.
 
@@ -121,6 +121,17 @@ class Malformed:
 
 
 @dataclass(frozen=True)
+class StreamError:
+    """Send the first `after_events` events of `reply`, then the dialect's own error
+    event (an overload, a rate limit, ...) and end the stream there."""
+
+    reply: Reply
+    after_events: int
+    code: str = "server_error"
+    message: str = "The server had an error while processing your request."
+
+
+@dataclass(frozen=True)
 class Stall:
     """Go silent for `seconds` after `after_events` events, then carry on."""
 
@@ -138,7 +149,9 @@ class Slow:
 
 
 Content: TypeAlias = Text | ToolCall | ToolCalls
-Reply: TypeAlias = Text | ToolCall | ToolCalls | HttpError | CutStream | Malformed | Stall | Slow
+Reply: TypeAlias = (
+    Text | ToolCall | ToolCalls | HttpError | CutStream | Malformed | StreamError | Stall | Slow
+)
 Handler: TypeAlias = Callable[[dict[str, Any]], Reply]
 
 
@@ -148,6 +161,8 @@ class Faults:
 
     cut_after: int | None = None
     malformed_after: int | None = None
+    error_after: int | None = None
+    error: tuple[str, str] = ("server_error", "")
     stall_after: int | None = None
     stall_seconds: float = 0.0
     delay_per_event: float = 0.0
@@ -161,6 +176,9 @@ def unwrap(reply: Reply) -> tuple[Content | HttpError, Faults]:
             faults.cut_after = reply.after_events
         elif isinstance(reply, Malformed):
             faults.malformed_after = reply.after_events
+        elif isinstance(reply, StreamError):
+            faults.error_after = reply.after_events
+            faults.error = (reply.code, reply.message)
         elif isinstance(reply, Stall):
             faults.stall_after = reply.after_events
             faults.stall_seconds = reply.seconds

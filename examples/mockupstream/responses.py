@@ -8,7 +8,9 @@ Every item is opened with `response.output_item.added`, filled by deltas and clo
 `response.output_item.done` (the only event Codex acts on); the stream ends with
 `response.completed` whose `response` has an `id` and usage. A `ToolCall` named
 `apply_patch` becomes a `custom_tool_call` whose `input` is the patch; a flattened name
-such as `multi_agent_v1__spawn_agent` becomes a `function_call` with a `namespace`.
+such as `multi_agent_v1__spawn_agent` becomes a `function_call` with a `namespace`, unless
+the request offered a plain function of that name (as a server without namespace tools
+is offered them), which is then called by that name.
 """
 
 from __future__ import annotations
@@ -75,7 +77,20 @@ def _patch_of(call: ToolCall) -> str:
     return str(call.arguments.get("input", ""))
 
 
-def tool_item(call: ToolCall) -> dict[str, Any]:
+def offered_functions(body: dict[str, Any]) -> frozenset[str]:
+    """The names of the plain function tools a request offers."""
+    tools = body.get("tools")
+    listed = tools if isinstance(tools, list) else []
+    return frozenset(
+        tool["name"]
+        for tool in listed
+        if isinstance(tool, dict)
+        and tool.get("type") == "function"
+        and isinstance(tool.get("name"), str)
+    )
+
+
+def tool_item(call: ToolCall, offered: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The finished output item for one scripted tool call."""
     call_id = call.call_id or f"call_{_hex()[:24]}"
     if call.name in CUSTOM_TOOLS:
@@ -96,7 +111,7 @@ def tool_item(call: ToolCall) -> dict[str, Any]:
         "arguments": call.arguments_json,
     }
     namespace, sep, name = call.name.partition(NAMESPACE_SEPARATOR)
-    if sep and namespace and name:
+    if sep and namespace and name and call.name not in offered:
         item["namespace"] = namespace
         item["name"] = name
     return item
@@ -125,7 +140,7 @@ def _message_item(text: str) -> dict[str, Any]:
     }
 
 
-def output_items(content: Content) -> list[dict[str, Any]]:
+def output_items(content: Content, offered: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """The reply's finished output items, in order: reasoning, text, tool calls."""
     items: list[dict[str, Any]] = []
     reasoning = _reasoning_item(content)
@@ -138,7 +153,7 @@ def output_items(content: Content) -> list[dict[str, Any]]:
         return items
     if calls.text:
         items.append(_message_item(calls.text))
-    items.extend(tool_item(call) for call in calls.calls)
+    items.extend(tool_item(call, offered) for call in calls.calls)
     return items
 
 
@@ -161,7 +176,7 @@ class _Stream:
         kind = "response.output_text.delta"
 
         def render(hole: str) -> bytes:
-            payload = {"type": kind, **where, "content_index": 0, "delta": hole}
+            payload = {"type": kind, **where, "content_index": 0, "logprobs": [], "delta": hole}
             return b"event: " + kind.encode() + b"\ndata: " + json.dumps(payload).encode()
 
         before, after = frame_template(render)
@@ -174,11 +189,13 @@ class _Stream:
             self._seq += 1
 
 
-def render_stream(content: Content, model: str, usage: Usage) -> list[bytes]:
+def render_stream(
+    content: Content, model: str, usage: Usage, offered: frozenset[str] = frozenset()
+) -> list[bytes]:
     """Every SSE frame of a streamed response, encoded once up front."""
     response_id = f"resp_{_hex()}"
     created_at = int(time.time())
-    items = output_items(content)
+    items = output_items(content, offered)
     stream = _Stream()
     opening = _response(response_id, model, "in_progress", created_at, [])
     stream.emit("response.created", response=opening)
@@ -208,8 +225,10 @@ def _emit_item(stream: _Stream, index: int, item: dict[str, Any], content: Conte
             stream.emit_text_deltas(where, content)
         else:
             for piece in split_text(text, None):
-                stream.emit("response.output_text.delta", **where, content_index=0, delta=piece)
-        stream.emit("response.output_text.done", **where, content_index=0, text=text)
+                stream.emit(
+                    "response.output_text.delta", **where, content_index=0, logprobs=[], delta=piece
+                )
+        stream.emit("response.output_text.done", **where, content_index=0, logprobs=[], text=text)
         stream.emit("response.content_part.done", **where, content_index=0, part=item["content"][0])
     elif kind == "reasoning":
         summary = item["summary"][0]
@@ -242,10 +261,12 @@ def _emit_item(stream: _Stream, index: int, item: dict[str, Any], content: Conte
     stream.emit("response.output_item.done", output_index=index, item=item)
 
 
-def render_json(content: Content, model: str, usage: Usage) -> dict[str, Any]:
+def render_json(
+    content: Content, model: str, usage: Usage, offered: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """A non-streamed response object."""
     response = _response(
-        f"resp_{_hex()}", model, "completed", int(time.time()), output_items(content)
+        f"resp_{_hex()}", model, "completed", int(time.time()), output_items(content, offered)
     )
     response["usage"] = _usage(usage)
     return response

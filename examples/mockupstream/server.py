@@ -58,28 +58,48 @@ class Recorded:
 @dataclass(frozen=True)
 class _Persona:
     render_stream: Callable[[Content, str, Usage, dict[str, Any]], list[bytes]]
-    render_json: Callable[[Content, str, Usage], dict[str, Any]]
+    render_json: Callable[[Content, str, Usage, dict[str, Any]], dict[str, Any]]
     last_is_tool_result: Callable[[dict[str, Any]], bool]
     malformed_frame: bytes
+    error_frame: Callable[[str, str], bytes]
+    """The dialect's own error event for (code, message), sent mid-stream."""
+
+
+def _sse(event: str | None, data: dict[str, Any]) -> bytes:
+    head = b"event: " + event.encode() + b"\n" if event else b""
+    return head + b"data: " + json.dumps(data).encode() + b"\n\n"
 
 
 _CHAT = _Persona(
     render_stream=lambda c, m, u, body: chat.render_stream(c, m, u, chat.wants_usage(body)),
-    render_json=chat.render_json,
+    render_json=lambda c, m, u, body: chat.render_json(c, m, u),
     last_is_tool_result=chat.last_is_tool_result,
     malformed_frame=b"data: {this is not json\n\n",
+    error_frame=lambda code, message: _sse(
+        None, {"error": {"message": message, "type": code, "code": code}}
+    ),
 )
 _ANTHROPIC = _Persona(
     render_stream=lambda c, m, u, body: anthropic.render_stream(c, m, u),
-    render_json=anthropic.render_json,
+    render_json=lambda c, m, u, body: anthropic.render_json(c, m, u),
     last_is_tool_result=anthropic.last_is_tool_result,
     malformed_frame=b"event: content_block_delta\ndata: {this is not json\n\n",
+    error_frame=lambda code, message: _sse(
+        "error", {"type": "error", "error": {"type": code, "message": message}}
+    ),
 )
 _RESPONSES = _Persona(
-    render_stream=lambda c, m, u, body: responses.render_stream(c, m, u),
-    render_json=responses.render_json,
+    render_stream=lambda c, m, u, body: responses.render_stream(
+        c, m, u, responses.offered_functions(body)
+    ),
+    render_json=lambda c, m, u, body: responses.render_json(
+        c, m, u, responses.offered_functions(body)
+    ),
     last_is_tool_result=responses.last_is_tool_result,
     malformed_frame=b"event: response.output_text.delta\ndata: {this is not json\n\n",
+    error_frame=lambda code, message: _sse(
+        "error", {"type": "error", "code": code, "message": message, "param": None}
+    ),
 )
 
 
@@ -250,9 +270,9 @@ class MockUpstream:
             usage = usage_for(content, len(raw))
             if body.get("stream"):
                 frames = persona.render_stream(content, model, usage, body)
-                return await self._stream(request, frames, faults, persona.malformed_frame)
+                return await self._stream(request, frames, faults, persona)
             return await self._respond_once(
-                request, persona.render_json(content, model, usage), faults
+                request, persona.render_json(content, model, usage, body), faults
             )
 
         return handle
@@ -285,7 +305,7 @@ class MockUpstream:
         return web.json_response(payload)
 
     async def _stream(
-        self, request: web.Request, frames: list[bytes], faults: Faults, malformed: bytes
+        self, request: web.Request, frames: list[bytes], faults: Faults, persona: _Persona
     ) -> web.StreamResponse:
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -299,7 +319,10 @@ class MockUpstream:
                     _drop(request)
                     return response
                 if sent == faults.malformed_after:
-                    await response.write(malformed)
+                    await response.write(persona.malformed_frame)
+                if sent == faults.error_after:
+                    await response.write(persona.error_frame(*faults.error))
+                    break
                 if sent == faults.stall_after:
                     await _pause(request, faults.stall_seconds)
                 if delay:

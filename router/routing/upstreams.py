@@ -31,6 +31,7 @@ ADAPTERS: dict[str, AdapterSpec] = {
     "chat": "adapters.chat.adapter:ChatCompletionsAdapter",
     "anthropic": "adapters.anthropic.adapter:AnthropicMessagesAdapter",
     "codex": "adapters.codex.adapter:CodexPassthroughAdapter",
+    "responses": "adapters.responses.adapter:ResponsesAdapter",
 }
 
 POOL_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30)

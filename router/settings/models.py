@@ -32,7 +32,7 @@ from router.settings.compat import canonical_model_entry, make_slug
 
 log = structlog.get_logger(__name__)
 
-Kind = Literal["chat", "anthropic", "codex"]
+Kind = Literal["chat", "anthropic", "codex", "responses"]
 
 PROVIDER_KINDS: dict[str, Kind] = {
     "openai": "chat",
@@ -40,13 +40,21 @@ PROVIDER_KINDS: dict[str, Kind] = {
     "ollama": "chat",
     "anthropic": "anthropic",
     "codex": "codex",
+    "responses": "responses",
+    "openai-responses": "responses",
 }
+"""Provider names and the adapter kind serving them. `responses` (also spelt
+`openai-responses`, the name other BYOK tools give the OpenAI Responses wire) is an
+upstream that speaks the Responses API itself; `openai` stays chat completions, as in
+codex-shim's `models.json`."""
 
 DEFAULT_BASE_URLS = {
     "openai": "https://api.openai.com/v1",
     "anthropic": "https://api.anthropic.com/v1",
     "ollama": "http://127.0.0.1:11434/v1",
     "codex": "https://chatgpt.com/backend-api/codex",
+    "responses": "https://api.openai.com/v1",
+    "openai-responses": "https://api.openai.com/v1",
 }
 
 DEFAULT_CONTEXT_WINDOW = 128_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -620,14 +621,28 @@ def test_thinking_is_replayed_byte_identical_across_a_tool_round_trip() -> None:
     assert body["messages"][2]["content"][0]["tool_use_id"] == "toolu_01"
 
 
-def test_replayed_thinking_is_omitted_when_thinking_is_off() -> None:
+def test_replayed_thinking_never_goes_to_another_endpoint() -> None:
     items, _ = _claude_turn_with_tool_call()
     history = [user("list files"), *_as_codex_replays(items), output(items[3]["call_id"], "a.txt")]
-    for target, extra in ((PLAIN, {"reasoning": {"effort": "medium"}}), (CLAUDE, {})):
+    body = translate(history, PLAIN, tools=TOOLS, reasoning={"effort": "medium"})
+    assert "thinking" not in body
+    kinds = {b["type"] for m in body["messages"] for b in m["content"]}
+    assert not kinds & {"thinking", "redacted_thinking"}
+
+
+def test_thinking_the_endpoint_sent_unasked_is_replayed_to_it_with_thinking_off() -> None:
+    # The request asks for no thinking (no effort), yet the endpoint signed blocks in its
+    # tool-loop turn: they go back byte-identical, before the tool_use, thinking still off.
+    items, originals = _claude_turn_with_tool_call()
+    history = [user("list files"), *_as_codex_replays(items), output(items[3]["call_id"], "a.txt")]
+    unconfigured = replace(CLAUDE, supports_thinking=False)
+    for target, extra in ((CLAUDE, {}), (unconfigured, {"reasoning": {"effort": "high"}})):
         body = translate(history, target, tools=TOOLS, **extra)
+        assert_well_formed(body)
         assert "thinking" not in body
-        kinds = {b["type"] for m in body["messages"] for b in m["content"]}
-        assert not kinds & {"thinking", "redacted_thinking"}
+        turn = body["messages"][1]
+        assert turn["content"][:2] == originals
+        assert [b["type"] for b in turn["content"]][2:] == ["text", "tool_use"]
 
 
 def _foreign_signed(origin: str) -> str:
@@ -740,8 +755,9 @@ def test_any_history_translates_to_a_valid_conversation(
     for message in body["messages"]:
         kinds = [b["type"] for b in message["content"]]
         if "thinking" in kinds:
-            # Replayed only to a thinking request, in an assistant turn, before an answer.
-            assert "thinking" in body and message["role"] == "assistant"
+            # Replayed (thinking asked for or not) only in an assistant turn, before an
+            # answer or a tool call.
+            assert message["role"] == "assistant"
             assert kinds[-1] != "thinking"
 
 
