@@ -332,13 +332,14 @@ class EventShaper:
             status if isinstance(status, str) else "completed",
         )
         shaped = {**defaults, **response, "model": self._model, "id": defaults["id"]}
-        if not terminal:
-            return shaped
+        # Reasoning is sealed wherever it shows, a lenient server's early snapshot too.
         output = shaped.get("output")
-        if isinstance(output, list):
+        if isinstance(output, list) and output:
             shaped["output"] = [
                 self._item(item) if isinstance(item, dict) else item for item in output
             ]
+        if not terminal:
+            return shaped
         if "usage" in shaped:
             shaped["usage"] = complete_usage(shaped["usage"])
         error = shaped.get("error")
