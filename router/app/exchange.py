@@ -49,6 +49,8 @@ class AppState:
         self.metrics = Metrics()
         self._allowed_for: object = None
         self._allowed: frozenset[str] = frozenset()
+        self._origins_for: object = None
+        self._origins: frozenset[str] = frozenset()
 
     def allowed_hosts(self) -> frozenset[str]:
         settings = self.store.current()
@@ -56,6 +58,14 @@ class AppState:
             self._allowed = allowed_hosts(self.bind_host, settings.server.allowed_hosts)
             self._allowed_for = settings
         return self._allowed
+
+    def allowed_origins(self) -> frozenset[str]:
+        """`server.allowed_origins`, normalized when the settings were loaded."""
+        settings = self.store.current()
+        if self._origins_for is not settings:
+            self._origins = frozenset(settings.server.allowed_origins)
+            self._origins_for = settings
+        return self._origins
 
     def record(self, event: str, **fields: Any) -> None:
         if self.routing_log is not None:

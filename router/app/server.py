@@ -35,7 +35,7 @@ from router.app.exchange import (
     reject,
     route_headers,
 )
-from router.app.hosts import host_allowlist_middleware
+from router.app.hosts import request_guard_middleware
 from router.app.inbound import register_inbound
 from router.app.metrics_routes import metrics_middleware, register_metrics
 from router.app.picker import register_picker
@@ -288,7 +288,7 @@ def create_app(
     app = web.Application(
         middlewares=[
             in_flight_middleware(state.in_flight),
-            host_allowlist_middleware(state.allowed_hosts),
+            request_guard_middleware(state.allowed_hosts, state.allowed_origins),
             metrics_middleware(state.metrics),
             error_middleware,
         ],
