@@ -146,8 +146,15 @@ def deflate(data: bytes, *, raw: bool = False) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
+def zstd_streamed(data: bytes) -> bytes:
+    """As Codex compresses: a level-3 stream, no content size in the frame header."""
+    compressor = zstd.ZstdCompressor(level=3)
+    return compressor.compress(data) + compressor.flush()
+
+
 ENCODERS = {
     "zstd": zstd.compress,
+    "zstd streamed": zstd_streamed,
     "gzip": gzip,
     "deflate": deflate,
     "raw deflate": lambda data: deflate(data, raw=True),
@@ -162,7 +169,8 @@ async def post_raw(
 
 
 def coding_header(name: str) -> dict[str, str]:
-    return {"Content-Encoding": "deflate" if name == "raw deflate" else name}
+    coding = {"raw deflate": "deflate", "zstd streamed": "zstd"}.get(name, name)
+    return {"Content-Encoding": coding}
 
 
 @pytest.mark.parametrize("name", list(ENCODERS))
