@@ -3,9 +3,9 @@
 One `content.read(n)` returns whatever has arrived so far, so a large body sent in pieces
 (a screenshot as a data URL) would be cut; `read_body` reads to the end of the body. The
 limit (`server.max_body_bytes`) holds for the bytes on the wire and for the decoded
-bytes: a compressed body is decoded as it arrives, each step asked for no more output
-than the room left, so a decompression bomb is refused with 413 after at most the limit
-of decoded bytes, whatever it would expand to.
+bytes: a compressed body is decoded as it arrives, each step asked for at most one byte
+more than the room left, so a decompression bomb is refused with 413 after at most the
+limit of decoded bytes, whatever it would expand to.
 
 aiohttp's own request decoding is off for the app (`DECODED_HERE`): decoding here is what
 lets an unknown coding get 415 and a corrupt body a 400 in the endpoint's error shape.
