@@ -16,6 +16,7 @@ from aiohttp import web
 
 from adapters import jsonfast
 from adapters.base import UpstreamError
+from router.app.bodies import BodyRefused, read_body
 from router.app.hosts import allowed_hosts
 from router.app.shutdown import InFlight
 from router.routing.auto.policy import NoEligibleCandidate
@@ -48,6 +49,8 @@ class AppState:
         self.metrics = Metrics()
         self._allowed_for: object = None
         self._allowed: frozenset[str] = frozenset()
+        self._origins_for: object = None
+        self._origins: frozenset[str] = frozenset()
 
     def allowed_hosts(self) -> frozenset[str]:
         settings = self.store.current()
@@ -55,6 +58,14 @@ class AppState:
             self._allowed = allowed_hosts(self.bind_host, settings.server.allowed_hosts)
             self._allowed_for = settings
         return self._allowed
+
+    def allowed_origins(self) -> frozenset[str]:
+        """`server.allowed_origins`, normalized when the settings were loaded."""
+        settings = self.store.current()
+        if self._origins_for is not settings:
+            self._origins = frozenset(settings.server.allowed_origins)
+            self._origins_for = settings
+        return self._origins
 
     def record(self, event: str, **fields: Any) -> None:
         if self.routing_log is not None:
@@ -113,15 +124,10 @@ def upstream_error_response(exc: UpstreamError, headers: dict[str, str]) -> web.
 
 async def read_json(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or an HTTP error in OpenAI's error shape."""
-    max_bytes = request.app[STATE].store.current().server.max_body_bytes
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise _too_large(max_bytes)
     try:
-        raw = await request.content.read(max_bytes + 1)
-    except (ConnectionError, OSError) as exc:
-        raise reject(400, f"could not read the request body: {exc}", code="bad_body") from None
-    if len(raw) > max_bytes:
-        raise _too_large(max_bytes)
+        raw = await read_body(request, request.app[STATE].store.current().server.max_body_bytes)
+    except BodyRefused as exc:
+        raise refused(exc) from None
     try:
         body = jsonfast.loads(raw)
     except ValueError as exc:
@@ -131,13 +137,11 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _too_large(max_bytes: int) -> RequestRejected:
-    return reject(
-        413,
-        f"request body is larger than the limit of {max_bytes} bytes "
-        "(server.max_body_bytes in the settings)",
-        code="request_too_large",
-    )
+def refused(exc: BodyRefused) -> RequestRejected:
+    # The connection is not kept: the rest of a refused body may still be on its way.
+    response = error_response(exc.status, exc.message, code=exc.code, headers=exc.headers)
+    response.force_close()
+    return RequestRejected(response)
 
 
 def route_headers(slug: str, reason: str | None, request_id: str) -> dict[str, str]:

@@ -249,7 +249,18 @@ def _reshaped(response: web.Response, dialect: Dialect) -> web.Response:
         error = json.loads(response.body)["error"]
     except (ValueError, KeyError, TypeError):
         return response
-    return _error(dialect, response.status, str(error.get("message")), error.get("code"))
+    headers = {k: v for k, v in response.headers.items() if k not in _BODY_HEADERS}
+    reshaped = web.json_response(
+        dialect.error(response.status, str(error.get("message")), error.get("code")),
+        status=response.status,
+        headers=headers,
+    )
+    if response.keep_alive is False:
+        reshaped.force_close()
+    return reshaped
+
+
+_BODY_HEADERS = frozenset({"Content-Type", "Content-Length"})
 
 
 def _upstream_error(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from router.app.bodies import BodyRefused, read_body
 from router.settings import Settings
 from router.settings.paths import state_dir
 
@@ -111,10 +112,13 @@ for (const button of document.querySelectorAll("button[data-slug]")) {{
 """
 
 
-def _error(status: int, message: str, code: str) -> web.Response:
+def _error(
+    status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.json_response(
         {"error": {"message": message, "type": "invalid_request_error", "code": code}},
         status=status,
+        headers=headers,
     )
 
 
@@ -148,7 +152,9 @@ async def handle_switch(request: web.Request) -> web.Response:
     if not picker.token_ok(request.headers.get(TOKEN_HEADER)):
         return _error(403, "missing or wrong picker token; use the /picker page", "bad_token")
     try:
-        body = json.loads(await request.text())
+        body = json.loads(await read_body(request, picker.settings().server.max_body_bytes))
+    except BodyRefused as exc:
+        return _error(exc.status, exc.message, exc.code, exc.headers)
     except ValueError:
         return _error(400, 'body must be JSON: {"model": SLUG}', "invalid_json")
     slug = body.get("model") if isinstance(body, dict) else None

@@ -20,6 +20,7 @@ from adapters.base import UpstreamError
 from adapters.responses.objects import TERMINAL_EVENTS, response_object
 from adapters.responses.request import ResponsesRequest
 from router import SERVICE_NAME, __version__
+from router.app.bodies import DECODED_HERE
 from router.app.compaction import compacted_window, summary_request
 from router.app.dashboard import register_dashboard
 from router.app.exchange import (
@@ -34,7 +35,7 @@ from router.app.exchange import (
     reject,
     route_headers,
 )
-from router.app.hosts import host_allowlist_middleware
+from router.app.hosts import request_guard_middleware
 from router.app.inbound import register_inbound
 from router.app.metrics_routes import metrics_middleware, register_metrics
 from router.app.picker import register_picker
@@ -287,11 +288,13 @@ def create_app(
     app = web.Application(
         middlewares=[
             in_flight_middleware(state.in_flight),
-            host_allowlist_middleware(state.allowed_hosts),
+            request_guard_middleware(state.allowed_hosts, state.allowed_origins),
             metrics_middleware(state.metrics),
             error_middleware,
         ],
-        client_max_size=store.current().server.max_body_bytes + 1,
+        # Request bodies are read and decoded by router/app/bodies.py, under the limit
+        # of the settings in force.
+        handler_args=DECODED_HERE,
     )
     app[STATE] = state
     app.router.add_post("/v1/responses", handle_responses)

@@ -29,6 +29,7 @@ from pydantic import (
 
 from adapters.base import Target, Timeouts
 from router.settings.compat import canonical_model_entry, make_slug
+from router.settings.origins import normalize_origin
 
 log = structlog.get_logger(__name__)
 
@@ -343,10 +344,23 @@ class ServerConfig(BaseModel):
     """0 asks the OS for a free port (tests)."""
     allowed_hosts: list[str] = Field(default_factory=list)
     """Host header values accepted besides the loopback names (DNS-rebinding guard)."""
+    allowed_origins: list[str] = Field(default_factory=list)
+    """Origin header values accepted besides the proxy's own (cross-site request guard)."""
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     """Codex sends images as base64 and whole histories, so bodies get large."""
     snapshots: bool = False
     """Store sanitized request snapshots for `autorouter logs` (see router/telemetry/snapshots.py)."""
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        normalized = []
+        for origin in origins:
+            key = normalize_origin(origin)
+            if key is None:
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
+            normalized.append(key)
+        return normalized
 
 
 class Settings(BaseModel):

@@ -110,11 +110,13 @@ async def test_an_unknown_model_is_refused_with_the_known_ones(
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 async def test_a_real_browser_switches_the_model_with_a_click(
-    proxy: RunningProxy, isolated: Path
+    proxy: RunningProxy, isolated: Path, host: str
 ) -> None:
+    # The page's fetch carries its Origin (the proxy's own) and passes the Origin rule.
     async with chromium() as browser:
-        await browser.open(f"{proxy.origin}/picker")
+        await browser.open(f"http://{host}:{proxy.port}/picker")
         await browser.evaluate("document.querySelector('[data-slug=strong]').click()")
         switched = "new Promise(r => { const f = () => document.body.dataset.switched"
         switched += " ? r(document.body.dataset.switched) : setTimeout(f, 50); f(); })"
