@@ -44,7 +44,10 @@ class AppState:
         self.upstreams = upstreams
         self.routing_log = routing_log
         self.bind_host = bind_host
-        self.dispatcher = Dispatcher(store, upstreams)
+        # The outcome store and calibration live beside the routing log; without a log
+        # (some tests, embedded use) Auto does not learn.
+        learning_dir = routing_log.path.parent if routing_log is not None else None
+        self.dispatcher = Dispatcher(store, upstreams, learning_dir=learning_dir)
         self.in_flight = InFlight()
         self.metrics = Metrics()
         self._allowed_for: object = None
@@ -205,6 +208,8 @@ def log_request(
         fields["error"] = error
     log.info("request", **fields)
     state.metrics.observe_request(fields)
+    if state.dispatcher.learning is not None:
+        state.dispatcher.learning.observe_request(fields)
     state.record("request", **fields)
 
 

@@ -316,6 +316,8 @@ def create_app(
 
     async def on_cleanup(_: web.Application) -> None:
         await state.upstreams.aclose()
+        if state.dispatcher.learning is not None:
+            state.dispatcher.learning.close()
         if state.routing_log is not None:
             state.routing_log.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import EventBatch, Target, UpstreamError
@@ -25,6 +26,7 @@ from router.settings import ModelConfig, Settings, SettingsStore
 from router.telemetry.logs import get_logger
 
 if TYPE_CHECKING:
+    from router.learning.recorder import Learning
     from router.routing.auto.router import AutoRouter
 
 log = get_logger("autorouter.dispatch")
@@ -70,8 +72,11 @@ class Dispatcher:
         store: SettingsStore,
         upstreams: Upstreams,
         environ: Mapping[str, str] | None = None,
+        learning_dir: Path | None = None,
     ) -> None:
         self._store = store
+        self._learning_dir = learning_dir
+        self.learning: Learning | None = None
         self._upstreams = upstreams
         self._environ = environ if environ is not None else os.environ
         self._auto: AutoRouter | None = None
@@ -92,7 +97,11 @@ class Dispatcher:
             # router and its classifier (start-up time).
             from router.routing.auto.router import AutoRouter
 
-            self._auto = AutoRouter(settings, self.call_model)
+            if self._learning_dir is not None:
+                from router.learning.recorder import Learning
+
+                self.learning = Learning(self._learning_dir)
+            self._auto = AutoRouter(settings, self.call_model, learning=self.learning)
         elif self._auto_settings is not settings:
             self._auto.update_settings(settings)
         self._auto_settings = settings

@@ -334,6 +334,15 @@ class RouterConfig(BaseModel):
     cooldown: float = Field(default=60.0, ge=0)
     compaction_model: str | None = None
     classifier_prompt_tokens: int = Field(default=2000, ge=1)
+    escalation: int = Field(default=1, ge=0, le=10)
+    """Price steps up after a failed task in the same thread; 0 (or false) turns it off."""
+    calibrate: bool = True
+    """Apply the calibration fitted by `autorouter calibrate` to the classifier's scores."""
+
+    @field_validator("escalation", mode="before")
+    @classmethod
+    def _escalation_switch(cls, value: Any) -> Any:
+        return int(value) if isinstance(value, bool) else value
 
 
 class ServerConfig(BaseModel):

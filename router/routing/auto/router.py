@@ -16,7 +16,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -24,6 +24,7 @@ from router.routing.auto.cache import DecisionCache
 from router.routing.auto.classifier import CallModel, CardedCandidate, ClassifierError, classify
 from router.routing.auto.cooldown import Cooldowns
 from router.routing.auto.eligibility import CandidateSpec, assess
+from router.routing.auto.escalation import escalate
 from router.routing.auto.policy import (
     PolicyResult,
     choose,
@@ -34,6 +35,9 @@ from router.routing.auto.tokens import estimate_tokens
 from router.routing.auto.types import NoEligibleCandidate, Reason, RouteDecision, ScoredCandidate
 from router.routing.task import TaskKey, has_image
 from router.settings import RouterConfig, Settings
+
+if TYPE_CHECKING:
+    from router.learning.recorder import Learning, PreviousFailure
 
 _log = structlog.get_logger(__name__)
 
@@ -48,8 +52,10 @@ class AutoRouter:
         call_model: CallModel,
         *,
         clock: Callable[[], float] = time.monotonic,
+        learning: Learning | None = None,
     ) -> None:
         self._call_model = call_model
+        self._learning = learning
         self._clock = clock
         self._settings = settings
         self._config = _config(settings)
@@ -149,9 +155,15 @@ class AutoRouter:
 
     async def _decide_and_remember(self, key: TaskKey, body: Mapping[str, Any]) -> RouteDecision:
         generation = self._generation
-        decision = await self._decide_new(key.value, body)
+        thread = key.thread or key.session
+        failure = None
+        if self._learning is not None:
+            failure = await self._learning.previous_failure(thread, body)
+        decision = await self._decide_new(key.value, body, failure)
         if generation == self._generation:
             self._cache.put(key.value, decision)
+        if self._learning is not None:
+            self._learning.decided(decision.log_fields(), thread, body)
         return decision
 
     def _from_cache(self, task: str, cached: RouteDecision) -> RouteDecision:
@@ -168,21 +180,35 @@ class AutoRouter:
         """The decision's model, or the first of its order that is not cooling down."""
         return self._cooldowns.available_first(decision.order)[0]
 
-    async def _decide_new(self, task: str, body: Mapping[str, Any]) -> RouteDecision:
+    async def _decide_new(
+        self, task: str, body: Mapping[str, Any], failure: PreviousFailure | None = None
+    ) -> RouteDecision:
         config = self._config
         # The default joins the table only for the classifier-failure path, and only
         # when it is not a candidate already; the classifier sees candidates alone.
         with_default = self._assess(body, extra=config.default)
         cards = {c.slug: c.card for c in config.candidates}
         rows = tuple(row for row in with_default if row.slug in cards)
-        eligible = [row for row in rows if row.eligible]
-        if not eligible:
+        if not any(row.eligible for row in rows):
             raise NoEligibleCandidate(no_eligible_reason(rows))
+        escalated_from = None
+        if failure is not None and config.escalation > 0:
+            escalated_from = failure.slug
+            rows = escalate(rows, failure.slug, config.escalation)
+            with_default = escalate(with_default, failure.slug, config.escalation)
+        eligible = [row for row in rows if row.eligible]
+        calibration = self._learning.calibration() if self._learning and config.calibrate else None
+        version = calibration.version if calibration is not None else 0
         if len(eligible) == 1:
             # Nothing to choose between (an image task with one image-capable
             # candidate, say): asking the classifier would only cost time and tokens.
             return self._decision(
-                task, rows, choose_without_scores(rows, eligible[0].slug), "only_eligible"
+                task,
+                rows,
+                choose_without_scores(rows, eligible[0].slug),
+                "escalated" if escalated_from else "only_eligible",
+                calibration=version,
+                escalated_from=escalated_from,
             )
         try:
             scores = await classify(
@@ -203,18 +229,22 @@ class AutoRouter:
                 classifier_ms=exc.elapsed_ms,
                 classifier_tokens=exc.tokens,
                 classifier_error=str(exc),
+                calibration=version,
+                escalated_from=escalated_from,
             )
         scored = tuple(
-            dataclasses.replace(row, score=scores.scores.get(row.slug)) if row.eligible else row
+            _scored(row, scores.scores.get(row.slug), calibration) if row.eligible else row
             for row in rows
         )
         return self._decision(
             task,
             scored,
             choose(scored, config.threshold),
-            None,
+            "escalated" if escalated_from else None,
             classifier_ms=scores.elapsed_ms,
             classifier_tokens=scores.tokens,
+            calibration=version,
+            escalated_from=escalated_from,
         )
 
     def _decision(
@@ -260,6 +290,15 @@ class AutoRouter:
         that is not a candidate; it has no relative cost, shown as infinite)."""
         specs = _specs(self._settings, self._config, extra)
         return assess(specs, image=has_image(body), request_tokens=estimate_tokens(body))
+
+
+def _scored(row: ScoredCandidate, raw: float | None, calibration: Any) -> ScoredCandidate:
+    """The row with the classifier's raw score and, under a calibration, the calibrated
+    one the threshold rule reads."""
+    if raw is None:
+        return row
+    score = calibration.apply(row.slug, raw) if calibration is not None else raw
+    return dataclasses.replace(row, score=round(score, 4), raw_score=raw)
 
 
 def _config(settings: Settings) -> RouterConfig:

@@ -14,6 +14,7 @@ Reason = Literal[
     "fallback",
     "compaction",
     "only_eligible",
+    "escalated",
 ]
 
 
@@ -39,6 +40,8 @@ class ScoredCandidate:
     score: float | None = None
     eligible: bool = True
     why_not: str | None = None
+    raw_score: float | None = None
+    """The classifier's own score, before calibration (`score` is calibrated)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,10 @@ class RouteDecision:
     classifier_ms: float | None = None
     classifier_tokens: int | None = None
     classifier_error: str | None = None
+    calibration: int | None = None
+    """The version of the calibration applied to the scores (0: none, identity)."""
+    escalated_from: str | None = None
+    """The model that failed the thread's previous task, when this one escalated."""
 
     def as_cache_hit(self) -> RouteDecision:
         """The same decision, reported as served from the task's cache."""
@@ -75,6 +82,7 @@ class RouteDecision:
                 {
                     "slug": row.slug,
                     "score": row.score,
+                    "raw_score": row.raw_score,
                     "eligible": row.eligible,
                     "why_not": row.why_not,
                 }
@@ -87,4 +95,6 @@ class RouteDecision:
             "classifier_ms": self.classifier_ms,
             "classifier_tokens": self.classifier_tokens,
             "classifier_error": self.classifier_error,
+            "calibration": self.calibration,
+            "escalated_from": self.escalated_from,
         }

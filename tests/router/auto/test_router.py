@@ -362,7 +362,9 @@ async def test_log_fields_carry_the_whole_decision() -> None:
     assert fields["candidates"][0] == {
         "slug": "mini",
         "score": 0.9,
+        "raw_score": 0.9,
         "eligible": True,
         "why_not": None,
     }
+    assert fields["calibration"] == 0 and fields["escalated_from"] is None
     assert "cost" not in str(fields)
