@@ -45,6 +45,12 @@ class Dashboard:
             records = await asyncio.to_thread(self.tail.records) if self.tail else []
         data = summarize(records, self.state.store.current(), since=since, now=now)
         data["routing_log"] = str(self.tail.path) if self.tail else None
+        learning = self.state.dispatcher.learning
+        data["feedback"] = learning is not None
+        if learning is not None and data["tasks"]:
+            known = await learning.outcomes([task["task"] for task in data["tasks"]])
+            for task in data["tasks"]:
+                task["outcome"] = known.get(task["task"])
         return data
 
 
@@ -87,7 +93,46 @@ async def handle_data(request: web.Request) -> web.Response:
     return web.json_response(data, headers={"Cache-Control": "no-store"})
 
 
+async def handle_feedback(request: web.Request) -> web.Response:
+    """`POST /api/feedback {"task": ID or null for the latest, "verdict": "good"|"bad"}`.
+
+    The dashboard sends the page's token. A client that is not a browser page (an editor,
+    a script: no `Origin`) may call it without one; a page of another site cannot, since
+    its requests carry an `Origin`."""
+    from router.learning.store import OutcomeStoreError, UnknownTask
+
+    dashboard = request.app[DASHBOARD]
+    browser = "Origin" in request.headers or "Sec-Fetch-Site" in request.headers
+    if browser and not dashboard.picker.token_ok(request.headers.get(TOKEN_HEADER)):
+        return _error(403, "missing or wrong token; use the /dashboard page", "bad_token")
+    learning = dashboard.state.dispatcher.learning
+    if learning is None:
+        return _error(
+            404, "Auto has decided no task yet, or runs without a routing log", "no_store"
+        )
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    verdict = body.get("verdict") if isinstance(body, dict) else None
+    task = body.get("task") if isinstance(body, dict) else None
+    if verdict not in ("good", "bad") or not (task is None or isinstance(task, str)):
+        return _error(
+            400, 'body must be {"task": ID or null, "verdict": "good" or "bad"}', "bad_feedback"
+        )
+    try:
+        record = await learning.feedback(
+            task, "pass" if verdict == "good" else "fail", "user", body.get("note")
+        )
+    except UnknownTask as exc:
+        return _error(404, str(exc), "unknown_task")
+    except OutcomeStoreError as exc:
+        return _error(503, str(exc), "store_unavailable")
+    return web.json_response({"task": record.task, "model": record.chosen, "verdict": verdict})
+
+
 def register_dashboard(app: web.Application, state: AppState, picker: Picker) -> None:
     app[DASHBOARD] = Dashboard(state, picker)
     app.router.add_get("/dashboard", handle_page)
     app.router.add_get("/api/dashboard", handle_data)
+    app.router.add_post("/api/feedback", handle_feedback)

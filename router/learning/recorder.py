@@ -59,7 +59,7 @@ class Learning:
     # -- a new task in a thread ---------------------------------------------------------
 
     async def previous_failure(
-        self, thread: str | None, body: Mapping[str, Any]
+        self, thread: str | None, body: Mapping[str, Any], prompt: str
     ) -> PreviousFailure | None:
         """Whether the thread's previous task failed, from its recorded outcome or, when
         it has none, the new prompt's signals (which are then recorded as its outcome)."""
@@ -84,10 +84,11 @@ class Learning:
             return PreviousFailure(
                 previous.task, previous.chosen, recorded.outcome_source or "user", "recorded"
             )
-        return self._implicit(previous, body)
+        return self._implicit(previous, body, prompt)
 
-    def _implicit(self, previous: _ThreadTask, body: Mapping[str, Any]) -> PreviousFailure | None:
-        text = signals.last_user_text(body)
+    def _implicit(
+        self, previous: _ThreadTask, body: Mapping[str, Any], text: str
+    ) -> PreviousFailure | None:
         detail = None
         phrase = signals.corrects_previous(text)
         if phrase:
@@ -110,11 +111,9 @@ class Learning:
 
     # -- records --------------------------------------------------------------------------
 
-    def decided(
-        self, fields: Mapping[str, Any], thread: str | None, body: Mapping[str, Any]
-    ) -> None:
-        """A new task's decision (its routing-log fields)."""
-        text = signals.last_user_text(body)
+    def decided(self, fields: Mapping[str, Any], thread: str | None, text: str) -> None:
+        """A new task's decision (its routing-log fields) and its prompt's text (only its
+        hash and length are kept)."""
         row = {
             **fields,
             "thread": thread,

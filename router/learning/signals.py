@@ -119,17 +119,6 @@ def corrects_previous(text: str) -> str | None:
     return None
 
 
-def last_user_text(body: Mapping[str, Any]) -> str:
-    """The text of the request's latest user message (the task's prompt)."""
-    items = body.get("input")
-    if isinstance(items, str):
-        return items
-    for item in reversed(items if isinstance(items, list) else []):
-        if isinstance(item, Mapping) and item.get("role") == "user":
-            return _text(item.get("content"))
-    return ""
-
-
 def last_check_failed(body: Mapping[str, Any]) -> str | None:
     """The last test or build command before the latest user message, when it exited
     non-zero: `"pytest -q exited 1"`; None when it passed or there was none."""

@@ -26,9 +26,13 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from adapters.base import UpstreamError
 from router.routing.auto import tokens
 from router.routing.task import latest_user_text
+
+_log = structlog.get_logger(__name__)
 
 CallModel = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 """Send a non-streaming Responses request to the model `slug`; return the response."""
@@ -257,6 +261,8 @@ def _scores_from(value: Any, wanted: Mapping[str, str]) -> dict[str, float]:
         label = wanted.get(str(raw_label).strip().upper())
         score = _number(raw_score)
         if label is not None and score is not None:
+            if not 0.0 <= score <= 1.0:
+                _log.warning("classifier_score_clamped", label=label, score=score)
             scores[label] = min(1.0, max(0.0, score))
     return scores
 

@@ -30,6 +30,7 @@ _REASONS = {
     "classifier_failed": "the classifier failed; the default (or cheapest eligible) candidate",
     "fallback": "the chosen model failed; the next candidate in the fallback order",
     "compaction": "compaction: the task's model, else the compaction model or default",
+    "escalated": "the thread's previous task failed; the cheapest candidate priced above its model",
 }
 
 
@@ -50,15 +51,21 @@ async def route_prompt(auto: AutoRouter, prompt: str, image: bool) -> RouteDecis
 
 def format_decision_table(decision: RouteDecision) -> str:
     """A fixed-width table of one decision, then why, the threshold and the classifier."""
-    header = ("", "candidate", "cost", "score", "eligible / why not")
+    calibrated = bool(decision.calibration)
+    header: tuple[str, ...] = ("", "candidate", "cost", "score", "eligible / why not")
+    if calibrated:
+        header = ("", "candidate", "cost", "raw", "calibrated", "eligible / why not")
     rows = [header]
     for row in decision.candidates:
+        scores = ["-" if row.score is None else f"{row.score:.2f}"]
+        if calibrated:
+            scores.insert(0, "-" if row.raw_score is None else f"{row.raw_score:.2f}")
         rows.append(
             (
                 "*" if row.slug == decision.chosen else "",
                 row.slug,
                 _cost(row.cost),
-                "-" if row.score is None else f"{row.score:.2f}",
+                *scores,
                 _why(row.eligible, row.why_not),
             )
         )
@@ -75,6 +82,12 @@ def format_decision_table(decision: RouteDecision) -> str:
     lines.append(f"chosen:     {decision.chosen}")
     lines.append(f"reason:     {decision.reason} ({_REASONS.get(decision.reason, '')})")
     lines.append(f"threshold:  {decision.threshold:.2f}")
+    if calibrated:
+        lines.append(
+            f"calibration: version {decision.calibration} (the threshold reads calibrated)"
+        )
+    if decision.escalated_from:
+        lines.append(f"escalated:  {decision.escalated_from} failed the thread's previous task")
     lines.append(f"fallbacks:  {', '.join(decision.order[1:]) or '(none)'}")
     lines.append(f"classifier: {_classifier(decision)}")
     return "\n".join(lines)

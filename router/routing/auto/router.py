@@ -33,7 +33,7 @@ from router.routing.auto.policy import (
 )
 from router.routing.auto.tokens import estimate_tokens
 from router.routing.auto.types import NoEligibleCandidate, Reason, RouteDecision, ScoredCandidate
-from router.routing.task import TaskKey, has_image
+from router.routing.task import TaskKey, has_image, latest_user_text
 from router.settings import RouterConfig, Settings
 
 if TYPE_CHECKING:
@@ -157,13 +157,14 @@ class AutoRouter:
         generation = self._generation
         thread = key.thread or key.session
         failure = None
+        prompt = latest_user_text(body) if self._learning is not None else ""
         if self._learning is not None:
-            failure = await self._learning.previous_failure(thread, body)
+            failure = await self._learning.previous_failure(thread, body, prompt)
         decision = await self._decide_new(key.value, body, failure)
         if generation == self._generation:
             self._cache.put(key.value, decision)
         if self._learning is not None:
-            self._learning.decided(decision.log_fields(), thread, body)
+            self._learning.decided(decision.log_fields(), thread, prompt)
         return decision
 
     def _from_cache(self, task: str, cached: RouteDecision) -> RouteDecision:
