@@ -83,10 +83,18 @@ IDENTITY = Calibration()
 def isotonic(points: Iterable[tuple[float, float, float]]) -> tuple[list[float], list[float]]:
     """Weighted pool-adjacent-violators on (x, y, weight): the non-decreasing step fit,
     returned as knots (each block's mean x and mean y)."""
-    ordered = sorted((x, y, w) for x, y, w in points if w > 0)
+    # Equal scores are one point (their weighted mean outcome): an order among them
+    # would be invented.
+    pooled: dict[float, list[float]] = {}
+    for x, y, w in points:
+        if w > 0:
+            entry = pooled.setdefault(x, [0.0, 0.0])
+            entry[0] += w
+            entry[1] += w * y
     blocks: list[list[float]] = []  # [sum_w, sum_wx, sum_wy]
-    for x, y, w in ordered:
-        blocks.append([w, w * x, w * y])
+    for x in sorted(pooled):
+        w, wy = pooled[x]
+        blocks.append([w, w * x, wy])
         while len(blocks) > 1 and blocks[-2][2] / blocks[-2][0] >= blocks[-1][2] / blocks[-1][0]:
             last = blocks.pop()
             for i in range(3):
