@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from adapters.base import Event, UpstreamError
+from adapters.chat.reasoning import encode_reasoning
 from adapters.errors import scrub, stream_error_code
 from adapters.responses.builder import ResponseStreamBuilder
 from adapters.responses.objects import collect_response, make_usage, new_id
@@ -114,8 +116,13 @@ class ChatStreamTranslator:
         response_id: str | None = None,
         *,
         secrets: Iterable[str | None] = (),
+        reasoning_origin: str | None = None,
     ) -> None:
         self._builder = ResponseStreamBuilder(model, response_id)
+        if reasoning_origin is not None:
+            # The upstream needs its reasoning back on tool-call turns (see
+            # `adapters.chat.reasoning`); Codex will replay it from encrypted_content.
+            self._builder.reasoning_seal = partial(encode_reasoning, origin=reasoning_origin)
         self._tool_map = tool_map
         self._secrets = tuple(secrets)
         self._calls: dict[int, _Call] = {}
@@ -372,6 +379,7 @@ def chat_completion_to_response(
     tool_map: ToolMap,
     *,
     secrets: Iterable[str | None] = (),
+    reasoning_origin: str | None = None,
 ) -> dict[str, Any]:
     """A non-streaming chat completion as a Responses `response` object.
 
@@ -400,7 +408,9 @@ def chat_completion_to_response(
             for position, call in enumerate(tool_calls)
             if isinstance(call, Mapping)
         ]
-    translator = ChatStreamTranslator(model, tool_map, secrets=secrets)
+    translator = ChatStreamTranslator(
+        model, tool_map, secrets=secrets, reasoning_origin=reasoning_origin
+    )
     events = translator.feed(
         {
             "choices": [{"index": 0, "delta": delta, "finish_reason": None}],

@@ -13,6 +13,7 @@ send.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from adapters.base import Event
@@ -51,6 +52,9 @@ class ResponseStreamBuilder:
         self._reasoning: _Item | None = None
         self._tools: dict[Any, _Item] = {}
         self.terminated = False
+        self.reasoning_seal: Callable[[str], str] | None = None
+        """When set, a closed reasoning summary's text also goes into the item's
+        `encrypted_content`, as this function encodes it (for a later replay)."""
 
     # -- bookkeeping -------------------------------------------------------------
 
@@ -271,6 +275,8 @@ class ResponseStreamBuilder:
                 )
             )
             item.data["summary"] = [part]
+            if self.reasoning_seal is not None and text:
+                item.data["encrypted_content"] = self.reasoning_seal(text)
         self._finish(item, out)
 
     # -- tool calls -----------------------------------------------------------------
