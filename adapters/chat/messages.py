@@ -97,7 +97,7 @@ class _Messages:
         self.request = request
         self.supports_images = target.supports_images
         self.replay = target.replay_reasoning
-        self.origin = origin_of(target.base_url)
+        self.origin = origin_of(target.base_url) if self.replay else ""
         self.reasoning: list[str] = []
         """Reasoning waiting for the tool calls it led to (with `replay` only)."""
         self.messages: list[dict[str, Any]] = []
@@ -167,7 +167,9 @@ class _Messages:
         if text is None:
             # Another origin's reasoning, or none recorded: its summary is what we have.
             text = _join_text(self._texts(item.get("summary")), "\n\n")
-        if text:
+        # Whitespace or NULs alone would reach DeepSeek as the empty text it refuses.
+        text = text.replace("\x00", "")
+        if text.strip():
             self.reasoning.append(text)
 
     def _message(self, item: Mapping[str, Any]) -> None:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.base import Target
@@ -20,7 +20,9 @@ from adapters.chat.request import responses_to_chat
 from adapters.chat.stream import ChatStreamTranslator, chat_completion_to_response
 from adapters.thinking import decode_blocks, encode_blocks
 from adapters.tools import ToolMap
+from examples.mockupstream.chat_rules import deepseek_violation, strict_violation
 from tests.adapters.test_chat_request import call, fixture, output, user
+from tests.adapters.test_chat_strict import conversations
 
 DEEPSEEK = Target(
     slug="ds",
@@ -307,3 +309,25 @@ def test_other_upstreams_keep_their_effort_mapping() -> None:
     body = responses_to_chat({"input": "x", "reasoning": {"effort": "xhigh"}}, PLAIN, stream=False)
     assert body["reasoning_effort"] == "high"
     assert not is_deepseek(PLAIN.base_url, PLAIN.model)
+
+
+@st.composite
+def thinking_conversations(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """A conversation with reasoning items, sealed here or elsewhere, dropped in anywhere."""
+    items = draw(conversations())
+    for _ in range(draw(st.integers(0, 4))):
+        origin = draw(st.sampled_from(["api.deepseek.com", "openrouter.ai"]))
+        text = draw(st.text(alphabet="xyz \x00", max_size=5))
+        sealed = draw(st.sampled_from([None, encode_reasoning(text, origin)]))
+        items.insert(draw(st.integers(0, len(items))), reasoning_item(text, sealed))
+    return items
+
+
+@settings(max_examples=150, deadline=None)
+@given(thinking_conversations())
+def test_any_conversation_meets_deepseeks_rule_and_only_there(items: list[dict[str, Any]]) -> None:
+    to_deepseek = responses_to_chat({"input": items}, DEEPSEEK, stream=True)
+    assert deepseek_violation(to_deepseek) is None
+    assert strict_violation(to_deepseek) is None
+    to_openai = responses_to_chat({"input": items}, PLAIN, stream=True)
+    assert "reasoning_content" not in json.dumps(to_openai)
