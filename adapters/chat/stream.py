@@ -315,7 +315,12 @@ class ChatStreamTranslator:
         call.opened = True
         out.extend(
             self._builder.start_tool_call(
-                index, call.call_id, tool.name, custom=tool.custom, namespace=tool.namespace
+                index,
+                call.call_id,
+                tool.name,
+                custom=tool.custom,
+                namespace=tool.namespace,
+                computer_use=tool.computer,
             )
         )
         if call.args and not call.custom:

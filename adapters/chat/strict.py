@@ -46,7 +46,10 @@ def _clean_content(content: Any) -> Any:
 
 def _clean(message: dict[str, Any]) -> dict[str, Any] | None:
     """The message without NULs, or None when nothing is left to send."""
-    message["content"] = _clean_content(message.get("content"))
+    content = message.get("content")
+    # Most contents are strings without a NUL: checked without a call.
+    if type(content) is not str or NUL in content:
+        message["content"] = _clean_content(content)
     calls = message.get("tool_calls")
     if calls:
         for call in calls:

@@ -10,13 +10,16 @@ from typing import Any
 import pydantic
 import pytest
 from openai import AsyncOpenAI
-from openai.types.responses import ResponseInputItemParam
+from openai.types.responses import ResponseInputItemParam, ResponseStreamEvent
 
 from adapters import computer
 from adapters.anthropic.request import responses_to_messages
+from adapters.anthropic.stream import MessagesStreamTranslator
 from adapters.base import Target
 from adapters.chat.request import responses_to_chat
-from examples.mockupstream import MockUpstream, Text
+from adapters.chat.stream import ChatStreamTranslator
+from adapters.tools import ToolMap, flatten_tools
+from examples.mockupstream import MockUpstream, Text, ToolCall
 from examples.mockupstream.chat_rules import STRICT
 from tests.proxy import ProxyFactory, anthropic_model, chat_model
 
@@ -172,3 +175,128 @@ async def test_round_trip_through_the_proxy(
         assert chat_images == [] and claude_images == []
         assert PNG not in json.dumps(chat) + json.dumps(claude)
         assert computer.SCREENSHOT_OMITTED in json.dumps(chat)
+
+
+# -- the tool offered, and a model's call of it back as a computer_call ----------------------
+
+COMPUTER_TOOL = {
+    "type": "computer_use_preview",
+    "display_width": 1024,
+    "display_height": 768,
+    "environment": "browser",
+}
+EVENT = pydantic.TypeAdapter(ResponseStreamEvent)
+
+
+def test_the_computer_tool_is_offered_as_a_function() -> None:
+    chat_tools = responses_to_chat({"input": INPUT, "tools": [COMPUTER_TOOL]}, VISION, stream=True)[
+        "tools"
+    ]
+    [function] = [t["function"] for t in chat_tools]
+    assert function["name"] == computer.TOOL_NAME
+    assert "1024x768" in function["description"]
+    assert function["parameters"]["required"] == ["action"]
+    anthropic_tools = responses_to_messages(
+        {"input": INPUT, "tools": [{"type": "computer"}]}, CLAUDE, stream=True
+    )["tools"]
+    assert [t["name"] for t in anthropic_tools] == [computer.TOOL_NAME]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fields"),
+    [
+        (
+            '{"action": {"type": "click", "x": 1, "y": 2}}',
+            {"action": {"type": "click", "x": 1, "y": 2, "button": "left"}},
+        ),
+        ('{"type": "type", "text": "hi"}', {"action": {"type": "type", "text": "hi"}}),
+        ('{"actions": [{"type": "wait"}]}', {"actions": [{"type": "wait"}]}),
+        ("not json", {"action": {"type": "screenshot"}}),
+    ],
+)
+def test_a_chat_models_call_comes_back_as_a_computer_call(
+    arguments: str, fields: dict[str, Any]
+) -> None:
+    translator = ChatStreamTranslator("m", ToolMap(flatten_tools([COMPUTER_TOOL])))
+    events = translator.start()
+    fragment = {
+        "index": 0,
+        "id": "call_c",
+        "function": {"name": "computer", "arguments": arguments},
+    }
+    events += translator.feed({"choices": [{"delta": {"tool_calls": [fragment]}}]})
+    events += translator.feed({"choices": [{"delta": {}, "finish_reason": "tool_calls"}]})
+    events += translator.finish()
+    for event in events:
+        EVENT.validate_python(event)
+    [done] = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+    assert done == {
+        "id": done["id"],
+        "type": "computer_call",
+        "status": "completed",
+        "call_id": "call_c",
+        "pending_safety_checks": [],
+        **fields,
+    }
+    assert not [e for e in events if "arguments" in e["type"]]
+
+
+def test_an_anthropic_models_call_comes_back_as_a_computer_call() -> None:
+    translator = MessagesStreamTranslator("m", ToolMap(flatten_tools([COMPUTER_TOOL])))
+    events = translator.start()
+    for data in (
+        {"type": "message_start", "message": {"id": "msg_1", "usage": {"input_tokens": 3}}},
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "tool_use", "id": "toolu_1", "name": "computer", "input": {}},
+        },
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "input_json_delta", "partial_json": '{"action": {"type": "scroll",'},
+        },
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "input_json_delta", "partial_json": ' "scroll_y": 300}}'},
+        },
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "tool_use"},
+            "usage": {"output_tokens": 5},
+        },
+        {"type": "message_stop"},
+    ):
+        events += translator.feed(data["type"], data)
+    events += translator.finish()
+    [done] = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+    assert done["type"] == "computer_call" and done["call_id"] == "toolu_1"
+    assert done["action"] == {"type": "scroll", "scroll_x": 0, "scroll_y": 300}
+
+
+@pytest.mark.parametrize("model", ["chat-cu", "claude-cu"])
+async def test_the_sdk_gets_a_computer_call_through_the_proxy(
+    mock_upstream: MockUpstream, proxy_factory: ProxyFactory, model: str
+) -> None:
+    click = {"action": {"type": "click", "button": "left", "x": 10, "y": 20}}
+    mock_upstream.script(model, ToolCall("computer", click, call_id="call_cu"))
+    proxy = await proxy_factory(
+        {
+            "models": [
+                chat_model("chat-cu", mock_upstream.base_url),
+                anthropic_model("claude-cu", mock_upstream.anthropic_base_url),
+            ]
+        }
+    )
+    client = AsyncOpenAI(base_url=proxy.base_url, api_key="unused", max_retries=0)
+    response = await client.responses.create(
+        model=model,
+        input="Click the button.",
+        tools=[COMPUTER_TOOL],  # type: ignore[list-item]
+    )
+    [item] = response.output
+    assert item.type == "computer_call"
+    assert item.action is not None and item.action.type == "click"
+    assert (item.action.x, item.action.y) == (10, 20)
