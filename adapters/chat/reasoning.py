@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 PREFIX = "chat.v1:"
@@ -65,12 +66,14 @@ def _on_host(base_url: str, hosts: tuple[str, ...]) -> bool:
     return any(host == h or host.endswith("." + h) for h in hosts)
 
 
+@lru_cache(maxsize=256)
 def needs_reasoning_replay(base_url: str, model: str) -> bool:
     """The default for a model's `replay_reasoning` setting."""
     name = model.lower()
     return _on_host(base_url, _REPLAY_HOSTS) or any(mark in name for mark in _REPLAY_MODEL_MARKS)
 
 
+@lru_cache(maxsize=256)
 def is_deepseek(base_url: str, model: str) -> bool:
     """DeepSeek's own API, or a DeepSeek V4 model by its own name."""
     return _on_host(base_url, ("deepseek.com",)) or model.lower().startswith("deepseek-v4")

@@ -4,7 +4,9 @@ Upstreams differ in where they put reasoning: `delta.reasoning_content` (DeepSee
 llama.cpp), `delta.reasoning` (OpenRouter, newer vLLM) or a `<think>...</think>` block at
 the start of the content (some Ollama and llama.cpp models). All three become a reasoning
 summary item. A `<think>` tag is only recognised at the very start of the answer, so a
-model that writes about the tag later is not misread.
+model that writes about the tag later is not misread. For upstreams that need their
+reasoning back (`reasoning_origin` given), the item also carries it in
+`encrypted_content` (see `adapters.chat.reasoning`).
 
 Tool calls arrive as fragments keyed by `index`; id and name may come in separate
 fragments. A call is opened once its name and id are known and closed as soon as it is
