@@ -56,6 +56,12 @@ class Target:
     supports_images: bool = True
     supports_thinking: bool = False
     """Anthropic models configured as thinking-capable get a thinking budget."""
+    replay_reasoning: bool = False
+    """Chat upstreams that require their `reasoning_content` back on tool-call turns
+    (DeepSeek's thinking mode, Kimi K2 thinking)."""
+    merge_messages: bool = True
+    """Chat upstreams get one leading system message and no two consecutive messages of
+    the same role; off for servers that need the exact sequence."""
     timeouts: Timeouts = field(default_factory=Timeouts)
     client_headers: Mapping[str, str] = field(default_factory=dict)
     """Headers from the client's request that a passthrough forwards (session, turn,

@@ -5,6 +5,8 @@ Codex offers three kinds of tools that chat and Messages upstreams do not have:
   string, `input`; a call comes back as a `custom_tool_call` carrying that string;
 - `namespace` tools (`multi_agent_v1` with `spawn_agent`, ...): flattened to
   `<namespace>__<name>`; a call comes back as a `function_call` with its `namespace`;
+- `computer_use_preview` / `computer`: offered as a `computer` function (see
+  `adapters.computer`); a call comes back as a `computer_call`;
 - `web_search`: a hosted tool that only OpenAI's own backend runs. A chat or Messages
   upstream cannot execute it, so it is left out of the upstream request (the model then
   works from the repository and its shell, as Codex does with `web_search="disabled"`).
@@ -19,6 +21,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from adapters import computer
 
 NAMESPACE_SEPARATOR = "__"
 
@@ -35,6 +39,8 @@ class FlatTool:
     parameters: dict[str, Any]
     custom: bool = False
     namespace: str | None = None
+    computer: bool = False
+    """The client's computer-use tool; its calls go back as `computer_call` items."""
 
 
 def wire_name(name: str, namespace: str | None) -> str:
@@ -87,6 +93,16 @@ def flatten_tools(tools: Iterable[Mapping[str, Any]] | None) -> list[FlatTool]:
                     description=str(tool.get("description") or ""),
                     parameters=_custom_parameters(tool),
                     custom=True,
+                )
+            )
+        elif kind in ("computer_use_preview", "computer"):
+            flat.append(
+                FlatTool(
+                    wire_name=computer.TOOL_NAME,
+                    name=computer.TOOL_NAME,
+                    description=computer.describe(tool),
+                    parameters=computer.PARAMETERS,
+                    computer=True,
                 )
             )
         elif kind == "namespace" and name and isinstance(tool.get("tools"), list):

@@ -210,7 +210,12 @@ class MessagesStreamTranslator:
             tool = self._tools.lookup(block["name"])
             self._blocks[index] = _Block(kind, block, custom=tool.custom)
             return self._builder.start_tool_call(
-                index, block["id"], tool.name, custom=tool.custom, namespace=tool.namespace
+                index,
+                block["id"],
+                tool.name,
+                custom=tool.custom,
+                namespace=tool.namespace,
+                computer_use=tool.computer,
             )
         # Server-side tool blocks and anything newer: Codex has no item for them.
         self._blocks[index] = _Block("other", block)

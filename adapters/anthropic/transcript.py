@@ -23,6 +23,9 @@ What becomes of each input item:
 - `function_call` / `custom_tool_call` -> an assistant `tool_use` (see `tool_input`);
 - `function_call_output` / `custom_tool_call_output` -> a user `tool_result`; image
   parts of the output become image blocks inside the `tool_result`;
+- `computer_call` -> a `tool_use` of `computer` whose input is the action, and its
+  `computer_call_output` -> a `tool_result` holding the screenshot as an image block
+  (a short note for a text-only model; see `adapters.computer`);
 - `reasoning` -> the original thinking blocks when its `encrypted_content` is ours and
   for this endpoint, byte-identical. Anything else is dropped on purpose: reasoning from
   another provider family is unreadable to Claude, and an unsigned or foreign thinking
@@ -42,6 +45,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters import computer
 from adapters.base import Target
 from adapters.thinking import decode_blocks
 from adapters.tools import CUSTOM_TOOL_ARGUMENT, wire_name
@@ -58,8 +62,8 @@ RAW_ARGUMENTS_KEY = "raw_arguments"
 
 SUPPORTED_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 THINKING_TYPES = frozenset({"thinking", "redacted_thinking"})
-CALL_TYPES = frozenset({"function_call", "custom_tool_call"})
-OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output"})
+CALL_TYPES = frozenset({"function_call", "custom_tool_call", computer.CALL_TYPE})
+OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output", computer.OUTPUT_TYPE})
 
 _TOOL_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 _NOT_TOOL_ID = re.compile(r"[^A-Za-z0-9_-]")
@@ -222,9 +226,12 @@ class _Builder:
             str(item.get("name") or "unknown_tool"),
             namespace if isinstance(namespace, str) else None,
         )
-        if item.get("type") == "custom_tool_call":
+        if item.get("type") == computer.CALL_TYPE:
+            name = computer.TOOL_NAME
+            tool_args: dict[str, Any] = computer.call_arguments(item)
+        elif item.get("type") == "custom_tool_call":
             raw = item.get("input")
-            tool_args: dict[str, Any] = {CUSTOM_TOOL_ARGUMENT: raw if isinstance(raw, str) else ""}
+            tool_args = {CUSTOM_TOOL_ARGUMENT: raw if isinstance(raw, str) else ""}
         else:
             tool_args = tool_input(item.get("arguments"))
         block = {"type": "tool_use", "id": tool_id(call_id), "name": name, "input": tool_args}
@@ -310,7 +317,7 @@ class _Builder:
         if kind == "refusal":
             refusal = part.get("refusal")
             return text_block(refusal) if isinstance(refusal, str) and refusal.strip() else None
-        if kind == "input_image":
+        if kind in ("input_image", "computer_screenshot"):
             if not images:
                 return text_block("(image omitted: images are only accepted in user messages)")
             return self._image(part)
@@ -363,6 +370,14 @@ class _Builder:
             return self._blocks(output, images=True) or EMPTY_OUTPUT
         if output is None:
             return EMPTY_OUTPUT
+        if isinstance(output, Mapping) and computer.screenshot_url(output):
+            # A computer_call_output's screenshot: an image, never its base64 as text.
+            if not self.target.supports_images:
+                return computer.SCREENSHOT_OMITTED
+            image = self._image(output)
+            if image["type"] != "image":
+                return f"{computer.SCREENSHOT_OMITTED} {image['text']}"
+            return [text_block(computer.SCREENSHOT_ATTACHED), image]
         return json.dumps(output, ensure_ascii=False)
 
 

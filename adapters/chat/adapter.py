@@ -21,6 +21,7 @@ from adapters.chat.request import responses_to_chat
 from adapters.chat.stream import UPSTREAM, ChatStreamTranslator, chat_completion_to_response
 from adapters.http import BodyReader, join_url, open_stream, post_json, stream_failure
 from adapters.sse import SSEDecoder, SSEEvent
+from adapters.thinking import origin_of
 from adapters.tools import ToolMap, flatten_tools
 
 log = structlog.get_logger(__name__)
@@ -46,6 +47,12 @@ def _model_name(request: Mapping[str, Any], target: Target) -> str:
     return model if isinstance(model, str) and model else target.slug
 
 
+def _reasoning_origin(target: Target) -> str | None:
+    """Where the reasoning of this target's answers is recorded as coming from, for
+    targets that need it back; None leaves it out of `encrypted_content`."""
+    return origin_of(target.base_url) if target.replay_reasoning else None
+
+
 class ChatCompletionsAdapter:
     """`Adapter` for `kind = "chat"` targets; borrows the application's HTTP client."""
 
@@ -66,7 +73,10 @@ class ChatCompletionsAdapter:
             upstream=target.slug,
         )
         translator = ChatStreamTranslator(
-            _model_name(request, target), ToolMap(tools), secrets=[target.api_key]
+            _model_name(request, target),
+            ToolMap(tools),
+            secrets=[target.api_key],
+            reasoning_origin=_reasoning_origin(target),
         )
         return EventStream(_events(response, translator, target), response)
 
@@ -81,7 +91,11 @@ class ChatCompletionsAdapter:
             upstream=target.slug,
         )
         return chat_completion_to_response(
-            answer, _model_name(request, target), ToolMap(tools), secrets=[target.api_key]
+            answer,
+            _model_name(request, target),
+            ToolMap(tools),
+            secrets=[target.api_key],
+            reasoning_origin=_reasoning_origin(target),
         )
 
 

@@ -3,8 +3,9 @@
 Chat-completions compatibles (OpenAI, OpenRouter, DeepSeek, Ollama, vLLM, llama.cpp, ...)
 accept only a subset of what OpenAI itself does, so the request is kept conservative:
 - every developer/system item becomes a `system` message (`developer` is OpenAI-only);
-  consecutive ones are merged into one, because many local chat templates accept a single
-  system message only. Later system messages stay where they are.
+  `adapters.chat.strict` then gathers them into one leading system message, merges
+  consecutive same-role messages, drops empty ones and strips NULs (unless the model's
+  `merge_messages` is off, which keeps the sequence as it is).
 - text-only content is sent as a plain string (several compatibles reject content lists);
   a list is used only when an image is present.
 - `tools` is omitted when empty (some servers reject `[]`), and with it `tool_choice` and
@@ -22,32 +23,47 @@ What is not forwarded, and why:
   OpenAI's own backend (server-side storage, encrypted reasoning, cache routing, Codex
   telemetry). Chat endpoints have no use for them and strict ones reject unknown fields.
 - `text.verbosity`: only a few OpenAI models know it; compatibles reject it.
-- `reasoning` input items: a chat upstream cannot use another provider's reasoning (an
-  encrypted blob or a signature means nothing to it), and their summaries are not sent
-  either: OpenAI and most compatibles reject a `reasoning_content` field in input
-  messages, and the Responses API never shows summaries back to the model itself.
+- `reasoning` input items, except to upstreams that require them (`target.replay_reasoning`:
+  DeepSeek's thinking mode, Kimi K2 thinking; see `adapters.chat.reasoning`), which get
+  them back as `reasoning_content` on the assistant message that made the tool calls.
+  OpenAI and most compatibles reject that field in input messages, and an encrypted blob
+  or a signature from another provider means nothing to a chat upstream.
 - `compaction` items: they carry only `encrypted_content`, produced by OpenAI's backend
   for itself; there is no text to send.
 - `web_search` tools: see `adapters.tools`.
+
+Computer use (`computer_call` / `computer_call_output`, see `adapters.computer`): the call
+is an assistant tool call of `computer`, the screenshot an `image_url` part in the user
+message after the tool messages (most compatibles take only text in a `tool` message), or
+a short note for a text-only model.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from adapters.base import Target
-from adapters.tools import FlatTool, custom_arguments_from_input, flatten_tools, wire_name
-
-INTERRUPTED_OUTPUT = "(no output: the call was interrupted)"
-EMPTY_OUTPUT = "(no output)"
-IMAGE_OMITTED = "(image omitted: this model does not accept images)"
-COMPACTION_PROMPT = (
-    "Summarize the conversation so far as a handoff for another model that will "
-    "continue the task: the goal, what was done, the current state and the next steps."
+from adapters.chat.messages import (
+    COMPACTION_PROMPT,
+    EMPTY_OUTPUT,
+    IMAGE_OMITTED,
+    INTERRUPTED_OUTPUT,
+    build_messages,
 )
+from adapters.chat.reasoning import deepseek_effort, is_deepseek
+from adapters.chat.strict import clean, normalize
+from adapters.tools import FlatTool, flatten_tools, wire_name
+
+__all__ = [
+    "COMPACTION_PROMPT",
+    "EMPTY_OUTPUT",
+    "IMAGE_OMITTED",
+    "INTERRUPTED_OUTPUT",
+    "MAX_STOP_SEQUENCES",
+    "responses_to_chat",
+]
 
 MAX_STOP_SEQUENCES = 4
 """OpenAI's limit; most compatibles have the same."""
@@ -61,11 +77,6 @@ _EFFORTS = {
     "xhigh": "high",
     "max": "high",
 }
-_IMAGE_DETAILS = frozenset({"auto", "low", "high"})
-_CALL_TYPES = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
-_OUTPUT_TYPES = frozenset(
-    {"function_call_output", "custom_tool_call_output", "local_shell_call_output"}
-)
 
 
 def responses_to_chat(
@@ -79,7 +90,7 @@ def responses_to_chat(
     `flatten_tools(request["tools"])` when the caller has it already."""
     body: dict[str, Any] = {
         "model": target.model,
-        "messages": _Messages(request, target.supports_images).build(),
+        "messages": normalize(build_messages(request, target), merge=target.merge_messages),
         "stream": stream,
     }
     if stream:
@@ -90,7 +101,7 @@ def responses_to_chat(
             "type": "function",
             "function": {
                 "name": tool.wire_name,
-                "description": tool.description,
+                "description": clean(tool.description),
                 "parameters": tool.parameters,
             },
         }
@@ -107,9 +118,7 @@ def responses_to_chat(
             body["parallel_tool_calls"] = request["parallel_tool_calls"]
     reasoning = request.get("reasoning")
     if isinstance(reasoning, Mapping):
-        effort = _EFFORTS.get(str(reasoning.get("effort")))
-        if effort:
-            body["reasoning_effort"] = effort
+        _effort(body, str(reasoning.get("effort")), target)
     response_format = _response_format(request.get("text"))
     if response_format is not None:
         body["response_format"] = response_format
@@ -127,6 +136,18 @@ def responses_to_chat(
     if isinstance(stop, list) and stop:
         body["stop"] = [value for value in stop if isinstance(value, str)][:MAX_STOP_SEQUENCES]
     return body
+
+
+def _effort(body: dict[str, Any], effort: str, target: Target) -> None:
+    if not is_deepseek(target.base_url, target.model):
+        if effort in _EFFORTS:
+            body["reasoning_effort"] = _EFFORTS[effort]
+        return
+    if effort == "none":
+        # DeepSeek thinks unless told not to; `none` is its documented way to say so.
+        body["thinking"] = {"type": "disabled"}
+    elif deepseek_effort(effort):
+        body["reasoning_effort"] = deepseek_effort(effort)
 
 
 def _tool_choice(choice: Any, names: set[str]) -> Any:
@@ -156,262 +177,6 @@ def _response_format(text: Any) -> dict[str, Any] | None:
             schema["description"] = fmt["description"]
         return {"type": "json_schema", "json_schema": schema}
     return None
-
-
-def _join_text(parts: list[str], sep: str) -> str:
-    return sep.join(part for part in parts if part)
-
-
-def _output_text(output: Any) -> tuple[str, list[dict[str, Any]]]:
-    """A tool output's text and the image parts it carried (as chat `image_url` parts)."""
-    if isinstance(output, str):
-        return output, []
-    if isinstance(output, Mapping):
-        # An older payload shape: {"content": ..., "success": ...}.
-        content = output.get("content")
-        if isinstance(content, str | list):
-            return _output_text(content)
-        return json.dumps(output, ensure_ascii=False), []
-    if isinstance(output, list):
-        texts: list[str] = []
-        images: list[dict[str, Any]] = []
-        for part in output:
-            if isinstance(part, str):
-                texts.append(part)
-            elif isinstance(part, Mapping):
-                if isinstance(part.get("text"), str):
-                    texts.append(part["text"])
-                else:
-                    image = _image_part(part)
-                    if image is not None:
-                        images.append(image)
-        return "\n".join(texts), images
-    return ("" if output is None else json.dumps(output, ensure_ascii=False)), []
-
-
-def _image_part(part: Mapping[str, Any]) -> dict[str, Any] | None:
-    if part.get("type") not in ("input_image", "image_url", "image"):
-        return None
-    url = part.get("image_url")
-    if isinstance(url, Mapping):  # already chat-shaped
-        url = url.get("url")
-    if not isinstance(url, str) or not url:
-        return None
-    image: dict[str, Any] = {"url": url}
-    if part.get("detail") in _IMAGE_DETAILS:
-        image["detail"] = part["detail"]
-    return {"type": "image_url", "image_url": image}
-
-
-def _kind(item: Mapping[str, Any]) -> str | None:
-    """An item's `type`, or None when it has none or one that is not a string (a JSON
-    list there must not reach a set lookup)."""
-    kind = item.get("type")
-    return kind if isinstance(kind, str) else None
-
-
-class _Messages:
-    """One pass over the input items, keeping tool calls and their outputs together."""
-
-    def __init__(self, request: Mapping[str, Any], supports_images: bool) -> None:
-        self.request = request
-        self.supports_images = supports_images
-        self.messages: list[dict[str, Any]] = []
-        self.group: list[str] = []
-        """Call ids of the assistant message being filled with consecutive tool calls."""
-        self.outputs: dict[str, Mapping[str, Any]] = {}
-        """Outputs not placed yet, by call id."""
-        self.placed: set[int] = set()
-        """Identities of the output items already placed after their call."""
-
-    def build(self) -> list[dict[str, Any]]:
-        instructions = self.request.get("instructions")
-        if isinstance(instructions, str) and instructions:
-            self._system(instructions)
-        items = self.request.get("input")
-        if isinstance(items, str):
-            items = [{"type": "message", "role": "user", "content": items}]
-        if not isinstance(items, list):
-            items = []
-        for item in items:
-            if isinstance(item, Mapping) and _kind(item) in _OUTPUT_TYPES:
-                self.outputs.setdefault(str(item.get("call_id")), item)
-        for item in items:
-            if isinstance(item, Mapping):
-                self._item(item)
-        self._close_group()
-        return self.messages
-
-    # -- items -------------------------------------------------------------------------
-
-    def _item(self, item: Mapping[str, Any]) -> None:
-        kind = _kind(item)
-        if kind is None and "role" in item:
-            kind = "message"  # the easy-input shape: {"role", "content"}
-        if kind in _CALL_TYPES:
-            self._call(item)
-            return
-        self._close_group()
-        if kind == "message":
-            self._message(item)
-        elif kind in _OUTPUT_TYPES:
-            self._orphan_output(item)
-        elif kind in ("reasoning", "compaction"):
-            return  # see the module docstring
-        elif kind == "compaction_trigger":
-            # Remote compaction needs OpenAI's backend; the closest a chat model can do
-            # is write the handoff summary itself.
-            self._user_text(COMPACTION_PROMPT)
-        elif kind == "web_search_call":
-            action = item.get("action")
-            query = action.get("query") if isinstance(action, Mapping) else None
-            self._assistant_text(f"(searched the web for: {query})" if query else "")
-        else:
-            # An item type this adapter does not know: show it rather than lose it.
-            visible = {k: v for k, v in item.items() if k not in ("id", "encrypted_content")}
-            self._user_text(f"[{kind} item]\n{json.dumps(visible, ensure_ascii=False)}")
-
-    def _message(self, item: Mapping[str, Any]) -> None:
-        role = item.get("role")
-        content = item.get("content")
-        if role in ("system", "developer"):
-            self._system(_join_text(self._texts(content), "\n\n"))
-        elif role == "assistant":
-            self._assistant_text(_join_text(self._texts(content), ""))
-        else:
-            self._user(content)
-
-    def _texts(self, content: Any) -> list[str]:
-        if isinstance(content, str):
-            return [content]
-        texts: list[str] = []
-        for part in content if isinstance(content, list) else ():
-            if isinstance(part, Mapping):
-                if isinstance(part.get("text"), str):
-                    texts.append(part["text"])
-                elif isinstance(part.get("refusal"), str):
-                    texts.append(part["refusal"])
-        return texts
-
-    def _user(self, content: Any) -> None:
-        if isinstance(content, str):
-            self._user_text(content)
-            return
-        parts: list[dict[str, Any]] = []
-        has_image = False
-        for part in content if isinstance(content, list) else ():
-            if not isinstance(part, Mapping):
-                continue
-            if isinstance(part.get("text"), str):
-                if part["text"]:
-                    parts.append({"type": "text", "text": part["text"]})
-            elif part.get("type") in ("input_image", "image_url", "image"):
-                image = _image_part(part) if self.supports_images else None
-                if image is not None:
-                    parts.append(image)
-                    has_image = True
-                else:
-                    parts.append({"type": "text", "text": IMAGE_OMITTED})
-            elif part.get("type") == "input_file":
-                name = part.get("filename") or part.get("file_id") or "file"
-                parts.append({"type": "text", "text": f"(attached file {name} not sent)"})
-            else:
-                # Audio and other parts chat compatibles cannot take: say so, don't hide it.
-                parts.append({"type": "text", "text": f"({part.get('type')} content not sent)"})
-        if has_image:
-            self.messages.append({"role": "user", "content": parts})
-        else:
-            self._user_text(_join_text([p["text"] for p in parts], "\n\n"))
-
-    def _system(self, text: str) -> None:
-        if not text:
-            return
-        last = self.messages[-1] if self.messages else None
-        if last is not None and last["role"] == "system":
-            last["content"] += "\n\n" + text
-        else:
-            self.messages.append({"role": "system", "content": text})
-
-    def _user_text(self, text: str) -> None:
-        if text:
-            self.messages.append({"role": "user", "content": text})
-
-    def _assistant_text(self, text: str) -> None:
-        if text:
-            self.messages.append({"role": "assistant", "content": text})
-
-    # -- tool calls ----------------------------------------------------------------------
-
-    def _call(self, item: Mapping[str, Any]) -> None:
-        call_id = str(item.get("call_id") or item.get("id") or f"call_{len(self.messages)}")
-        kind = item.get("type")
-        name = wire_name(str(item.get("name") or ""), item.get("namespace"))
-        if kind == "custom_tool_call":
-            arguments = custom_arguments_from_input(str(item.get("input") or ""))
-        elif kind == "local_shell_call":
-            name = "local_shell"
-            arguments = json.dumps(item.get("action") or {}, ensure_ascii=False)
-        else:
-            raw = item.get("arguments")
-            arguments = raw if isinstance(raw, str) else json.dumps(raw or {}, ensure_ascii=False)
-        call = {
-            "id": call_id,
-            "type": "function",
-            "function": {"name": name, "arguments": arguments or "{}"},
-        }
-        last = self.messages[-1] if self.messages else None
-        if self.group and last is not None:
-            last["tool_calls"].append(call)
-        elif last is not None and last["role"] == "assistant" and "tool_calls" not in last:
-            # The text the model wrote just before its calls belongs to the same turn.
-            last["tool_calls"] = [call]
-        else:
-            self.messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
-        self.group.append(call_id)
-
-    def _close_group(self) -> None:
-        """Answer every call of the current group, right after it."""
-        if not self.group:
-            return
-        follow_up: list[dict[str, Any]] = []
-        for call_id in self.group:
-            output = self.outputs.pop(call_id, None)
-            if output is None:
-                self.messages.append(
-                    {"role": "tool", "tool_call_id": call_id, "content": INTERRUPTED_OUTPUT}
-                )
-                continue
-            self.placed.add(id(output))
-            text, images = _output_text(output.get("output"))
-            self.messages.append(
-                {"role": "tool", "tool_call_id": call_id, "content": text or EMPTY_OUTPUT}
-            )
-            if images:
-                # Most compatibles accept only text in a tool message; the images go in
-                # a user message once every call of the group is answered.
-                follow_up.append({"type": "text", "text": f"Images returned by call {call_id}:"})
-                if self.supports_images:
-                    follow_up.extend(images)
-                else:
-                    follow_up.append({"type": "text", "text": IMAGE_OMITTED})
-        self.group = []
-        if follow_up:
-            self.messages.append({"role": "user", "content": follow_up})
-
-    def _orphan_output(self, item: Mapping[str, Any]) -> None:
-        if id(item) in self.placed:
-            return
-        call_id = str(item.get("call_id"))
-        if self.outputs.get(call_id) is item:
-            del self.outputs[call_id]
-        text, images = _output_text(item.get("output"))
-        header = f"Output of tool call {call_id}:\n{text or EMPTY_OUTPUT}"
-        if images and self.supports_images:
-            self.messages.append(
-                {"role": "user", "content": [{"type": "text", "text": header}, *images]}
-            )
-        else:
-            self._user_text(header)
 
 
 def _is_openai(base_url: str) -> bool:

@@ -4,7 +4,9 @@ Upstreams differ in where they put reasoning: `delta.reasoning_content` (DeepSee
 llama.cpp), `delta.reasoning` (OpenRouter, newer vLLM) or a `<think>...</think>` block at
 the start of the content (some Ollama and llama.cpp models). All three become a reasoning
 summary item. A `<think>` tag is only recognised at the very start of the answer, so a
-model that writes about the tag later is not misread.
+model that writes about the tag later is not misread. For upstreams that need their
+reasoning back (`reasoning_origin` given), the item also carries it in
+`encrypted_content` (see `adapters.chat.reasoning`).
 
 Tool calls arrive as fragments keyed by `index`; id and name may come in separate
 fragments. A call is opened once its name and id are known and closed as soon as it is
@@ -21,9 +23,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from adapters.base import Event, UpstreamError
+from adapters.chat.reasoning import encode_reasoning
 from adapters.errors import scrub, stream_error_code
 from adapters.responses.builder import ResponseStreamBuilder
 from adapters.responses.objects import collect_response, make_usage, new_id
@@ -114,8 +118,13 @@ class ChatStreamTranslator:
         response_id: str | None = None,
         *,
         secrets: Iterable[str | None] = (),
+        reasoning_origin: str | None = None,
     ) -> None:
         self._builder = ResponseStreamBuilder(model, response_id)
+        if reasoning_origin is not None:
+            # The upstream needs its reasoning back on tool-call turns (see
+            # `adapters.chat.reasoning`); Codex will replay it from encrypted_content.
+            self._builder.reasoning_seal = partial(encode_reasoning, origin=reasoning_origin)
         self._tool_map = tool_map
         self._secrets = tuple(secrets)
         self._calls: dict[int, _Call] = {}
@@ -308,7 +317,12 @@ class ChatStreamTranslator:
         call.opened = True
         out.extend(
             self._builder.start_tool_call(
-                index, call.call_id, tool.name, custom=tool.custom, namespace=tool.namespace
+                index,
+                call.call_id,
+                tool.name,
+                custom=tool.custom,
+                namespace=tool.namespace,
+                computer_use=tool.computer,
             )
         )
         if call.args and not call.custom:
@@ -372,6 +386,7 @@ def chat_completion_to_response(
     tool_map: ToolMap,
     *,
     secrets: Iterable[str | None] = (),
+    reasoning_origin: str | None = None,
 ) -> dict[str, Any]:
     """A non-streaming chat completion as a Responses `response` object.
 
@@ -400,7 +415,9 @@ def chat_completion_to_response(
             for position, call in enumerate(tool_calls)
             if isinstance(call, Mapping)
         ]
-    translator = ChatStreamTranslator(model, tool_map, secrets=secrets)
+    translator = ChatStreamTranslator(
+        model, tool_map, secrets=secrets, reasoning_origin=reasoning_origin
+    )
     events = translator.feed(
         {
             "choices": [{"index": 0, "delta": delta, "finish_reason": None}],

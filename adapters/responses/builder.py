@@ -13,8 +13,10 @@ send.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
+from adapters import computer
 from adapters.base import Event
 from adapters.responses.objects import empty_usage, new_id, response_object
 
@@ -51,6 +53,9 @@ class ResponseStreamBuilder:
         self._reasoning: _Item | None = None
         self._tools: dict[Any, _Item] = {}
         self.terminated = False
+        self.reasoning_seal: Callable[[str], str] | None = None
+        """When set, a closed reasoning summary's text also goes into the item's
+        `encrypted_content`, as this function encodes it (for a later replay)."""
 
     # -- bookkeeping -------------------------------------------------------------
 
@@ -271,6 +276,8 @@ class ResponseStreamBuilder:
                 )
             )
             item.data["summary"] = [part]
+            if self.reasoning_seal is not None and text:
+                item.data["encrypted_content"] = self.reasoning_seal(text)
         self._finish(item, out)
 
     # -- tool calls -----------------------------------------------------------------
@@ -283,13 +290,24 @@ class ResponseStreamBuilder:
         *,
         custom: bool = False,
         namespace: str | None = None,
+        computer_use: bool = False,
     ) -> list[Event]:
-        """Open a tool call. `custom` calls (apply_patch) stream `input`, others `arguments`."""
+        """Open a tool call. `custom` calls (apply_patch) stream `input`, others
+        `arguments`; a `computer_use` call streams nothing and gets its action on close."""
         out: list[Event] = []
         self._close_text(out)
         self._close_reasoning(out)
         data: dict[str, Any]
-        if custom:
+        if computer_use:
+            data = {
+                "id": new_id("cu"),
+                "type": "computer_call",
+                "status": "in_progress",
+                "call_id": call_id,
+                "action": {"type": "screenshot"},
+                "pending_safety_checks": [],
+            }
+        elif custom:
             data = {
                 "id": new_id("ctc"),
                 "type": "custom_tool_call",
@@ -320,7 +338,10 @@ class ResponseStreamBuilder:
         if item is None or not delta:
             return []
         item.text_parts.append(delta)
-        custom = item.data["type"] == "custom_tool_call"
+        kind = item.data["type"]
+        if kind == "computer_call":
+            return []  # the Responses API has no delta event for it
+        custom = kind == "custom_tool_call"
         return [
             self._event(
                 {
@@ -344,7 +365,10 @@ class ResponseStreamBuilder:
         out: list[Event] = []
         text = final_text if final_text is not None else "".join(item.text_parts)
         item_id = item.data["id"]
-        if item.data["type"] == "custom_tool_call":
+        if item.data["type"] == "computer_call":
+            del item.data["action"]
+            item.data.update(computer.call_fields(text))
+        elif item.data["type"] == "custom_tool_call":
             item.data["input"] = text
             out.append(
                 self._event(

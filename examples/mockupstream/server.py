@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from examples.mockupstream import anthropic, chat, responses
+from examples.mockupstream import anthropic, chat, chat_rules, responses
 from examples.mockupstream.replies import (
     Content,
     Faults,
@@ -63,6 +63,8 @@ class _Persona:
     malformed_frame: bytes
     error_frame: Callable[[str, str], bytes]
     """The dialect's own error event for (code, message), sent mid-stream."""
+    obeys_rules: bool = False
+    """Whether `MockUpstream.enforce` rules apply (chat completions only)."""
 
 
 def _sse(event: str | None, data: dict[str, Any]) -> bytes:
@@ -78,6 +80,7 @@ _CHAT = _Persona(
     error_frame=lambda code, message: _sse(
         None, {"error": {"message": message, "type": code, "code": code}}
     ),
+    obeys_rules=True,
 )
 _ANTHROPIC = _Persona(
     render_stream=lambda c, m, u, body: anthropic.render_stream(c, m, u),
@@ -124,6 +127,7 @@ class MockUpstream:
         self._requested_port = port
         self._port: int | None = None
         self._script = Script()
+        self._rules: dict[str, frozenset[str]] = {}
         self._runner: web.AppRunner | None = None
 
     # -- scripting ------------------------------------------------------------------
@@ -135,6 +139,12 @@ class MockUpstream:
     def on(self, model: str, handler: Handler) -> None:
         """Compute replies for `model` (or `"*"`: any model) from the request body."""
         self._script.on(model, handler)
+
+    def enforce(self, model: str, *rules: str) -> None:
+        """Make `model`'s chat completions behave like a provider with these rules
+        (`chat_rules.DEEPSEEK`, `chat_rules.STRICT`): a request breaking one gets that
+        provider's 400, and a DeepSeek-shaped model reasons in every answer."""
+        self._rules[model] = frozenset(rules)
 
     def pending(self, model: str) -> int:
         """Queued replies for `model` not consumed yet."""
@@ -156,9 +166,10 @@ class MockUpstream:
         self.streams_completed = 0
 
     def reset(self) -> None:
-        """`clear()` and also drop every queued reply and handler."""
+        """`clear()` and also drop every queued reply, handler and enforced rule."""
         self.clear()
         self._script.reset()
+        self._rules.clear()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -261,8 +272,14 @@ class MockUpstream:
                 return _error(400, "request body is not a JSON object")
             model = str(body.get("model", ""))
             self._record(request, model, body)
+            rules = self._rules.get(model, frozenset()) if persona.obeys_rules else frozenset()
+            refused = chat_rules.rejection(rules, body) if rules else None
+            if refused is not None:
+                return web.json_response(refused.body, status=refused.status)
             reply = self._script.next_reply(model, body, persona.last_is_tool_result(body))
             content, faults = unwrap(reply)
+            if rules and not isinstance(content, HttpError):
+                content = chat_rules.with_reasoning(content, rules, len(self.requests))
             if isinstance(content, HttpError):
                 return web.json_response(
                     content.body, status=content.status, headers=content.headers

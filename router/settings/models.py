@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from adapters.base import Target, Timeouts
+from adapters.chat.reasoning import needs_reasoning_replay
 from router.settings.compat import canonical_model_entry, make_slug
 from router.settings.origins import normalize_origin
 
@@ -137,6 +138,9 @@ class ModelConfig(BaseModel):
     max_output_tokens: int | None = Field(default=None, gt=0)
     no_image_support: bool = False
     thinking: bool = False
+    replay_reasoning: bool | None = None
+    """None: decided from the base URL and model name (`needs_reasoning_replay`)."""
+    merge_messages: bool = True
     extra_headers: dict[str, str] = Field(default_factory=dict, repr=False)
     price: Price | None = None
     connect_timeout: float = Field(default=10.0, gt=0)
@@ -294,6 +298,10 @@ class ModelConfig(BaseModel):
             context_window=self.max_context_limit,
             supports_images=self.supports_images,
             supports_thinking=self.thinking,
+            replay_reasoning=needs_reasoning_replay(base_url, self.model)
+            if self.replay_reasoning is None
+            else self.replay_reasoning,
+            merge_messages=self.merge_messages,
             timeouts=Timeouts(
                 connect=self.connect_timeout,
                 first_byte=self.first_byte_timeout,

@@ -141,10 +141,12 @@ def test_no_input_item_is_lost(name: str, body: dict) -> None:
 
 def test_developer_messages_merge_into_one_leading_system_message() -> None:
     out = chat(fixture("exec_turn1_first_request"))["messages"]
-    assert [m["role"] for m in out] == ["system", "user", "user"]
+    # Codex's environment context and the prompt are two user messages: merged as well.
+    assert [m["role"] for m in out] == ["system", "user"]
     assert out[0]["content"].startswith("You are Codex")
     assert "<permissions instructions>" in out[0]["content"]
     assert "<environment_context>" in out[1]["content"]
+    assert out[1]["content"].index("<environment_context>") == 0
 
 
 def test_tool_round_trip_from_a_captured_request() -> None:
@@ -188,9 +190,11 @@ def test_apply_patch_custom_call_round_trip() -> None:
 def test_image_becomes_an_image_url_part_in_order() -> None:
     out = chat(fixture("image_input_request"))["messages"]
     content = out[-1]["content"]
-    assert [p["type"] for p in content] == ["text", "image_url", "text", "text"]
-    assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
-    assert content[1]["image_url"]["detail"] == "high"
+    # The environment context's text comes first: it was a user message of its own.
+    assert "<environment_context>" in content[0]["text"]
+    assert [p["type"] for p in content[-4:]] == ["text", "image_url", "text", "text"]
+    assert content[-3]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert content[-3]["image_url"]["detail"] == "high"
 
 
 def test_images_are_replaced_by_a_note_for_a_text_only_model() -> None:
@@ -233,14 +237,22 @@ def test_string_input_is_one_user_message_and_instructions_lead() -> None:
     assert out == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}]
 
 
-def test_instructions_merge_with_leading_developer_messages_but_later_ones_stay() -> None:
-    out = messages(
-        {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "A"}]},
-        user("u"),
-        {"type": "message", "role": "system", "content": "B"},
-        instructions="I",
-    )
-    assert out == [
+SYSTEM_LATER = (
+    {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "A"}]},
+    user("u"),
+    {"type": "message", "role": "system", "content": "B"},
+)
+
+
+def test_instructions_and_every_developer_message_lead_as_one_system_message() -> None:
+    out = messages(*SYSTEM_LATER, instructions="I")
+    assert out == [{"role": "system", "content": "I\n\nA\n\nB"}, {"role": "user", "content": "u"}]
+
+
+def test_without_merging_later_system_messages_stay_where_they_are() -> None:
+    exact = Target(slug="x", kind="chat", model="m", base_url="x", merge_messages=False)
+    body = {"model": "m", "input": list(SYSTEM_LATER), "instructions": "I"}
+    assert chat(body, exact)["messages"] == [
         {"role": "system", "content": "I\n\nA"},
         {"role": "user", "content": "u"},
         {"role": "system", "content": "B"},
@@ -293,8 +305,9 @@ def test_output_separated_from_its_call_is_moved_next_to_it() -> None:
 
 def test_output_without_a_call_becomes_user_text() -> None:
     out = messages(user("go"), output("ghost", "result text"))
-    assert out[1]["role"] == "user"
-    assert "ghost" in out[1]["content"] and "result text" in out[1]["content"]
+    assert [m["role"] for m in out] == ["user"]  # merged with the user text before it
+    assert out[0]["content"].startswith("go\n\n")
+    assert "ghost" in out[0]["content"] and "result text" in out[0]["content"]
 
 
 def test_output_before_its_call_is_not_duplicated() -> None:

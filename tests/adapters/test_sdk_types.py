@@ -36,6 +36,7 @@ from adapters.chat.request import responses_to_chat
 from adapters.chat.stream import ChatStreamTranslator
 from adapters.tools import ToolMap
 from tests.adapters.test_chat_request import FIXTURE_BODIES
+from tests.adapters.test_computer_use import INPUT as COMPUTER_INPUT
 
 STREAMING = pydantic.TypeAdapter(completion_create_params.CompletionCreateParamsStreaming)
 NON_STREAMING = pydantic.TypeAdapter(completion_create_params.CompletionCreateParamsNonStreaming)
@@ -137,6 +138,38 @@ def test_a_request_with_every_optional_field_is_valid() -> None:
     body = responses_to_chat(request, TARGET, stream=True)
     validate(STREAMING, body)
     assert_known_shape(body)
+
+
+def test_a_computer_use_request_is_valid() -> None:
+    body = responses_to_chat({"input": COMPUTER_INPUT}, TARGET, stream=True)
+    validate(STREAMING, body)
+    assert_known_shape(body)
+
+
+DEEPSEEK_EXTENSIONS = {"reasoning_content", "thinking"}
+"""The only keys a DeepSeek-shaped target gets beyond the SDK's: its documented
+`reasoning_content` on assistant messages and its `thinking` switch."""
+
+
+@pytest.mark.parametrize(("name", "body"), FIXTURE_BODIES, ids=[n for n, _ in FIXTURE_BODIES])
+def test_deepseek_requests_are_sdk_requests_plus_the_documented_extensions(
+    name: str, body: dict
+) -> None:
+    target = Target(
+        slug="ds",
+        kind="chat",
+        model="deepseek-v4-flash",
+        base_url="https://api.deepseek.com",
+        replay_reasoning=True,
+    )
+    sent = responses_to_chat({**body, "reasoning": {"effort": "none"}}, target, stream=True)
+    assert sent["thinking"] == {"type": "disabled"}
+    stripped = {k: v for k, v in sent.items() if k not in DEEPSEEK_EXTENSIONS}
+    stripped["messages"] = [
+        {k: v for k, v in m.items() if k not in DEEPSEEK_EXTENSIONS} for m in sent["messages"]
+    ]
+    validate(STREAMING, stripped)
+    assert_known_shape(stripped)
 
 
 def test_the_validation_would_catch_a_bad_message() -> None:
