@@ -9,7 +9,7 @@ CODEX := .tools/node_modules/.bin/codex
 CLAUDE_CODE_VERSION := 2.1.330
 CLAUDE_CODE := .tools/node_modules/.bin/claude
 
-.PHONY: setup browser demo test lint typecheck check bench-overhead bench soak clean
+.PHONY: setup browser demo test lint typecheck check bench-overhead bench bench-routellm soak clean
 
 setup: $(STAMP) $(CODEX) $(CLAUDE_CODE)
 
@@ -63,6 +63,11 @@ bench: setup $(BENCH_STAMP)
 	$(PY) -m benchmarks.run --sim --routes codex-auto,cheap,mid,strong --exclude 'humaneval-*' \
 		--jobs 2 --out $(BENCH_OUT) $(BENCH_ARGS)
 	$(PY) -m benchmarks.report $(BENCH_OUT)
+
+# The local scorer on RouteLLM's released outcome tables (GSM8K, MMLU), 5-fold
+# cross-validated: writes benchmarks/results/routellm.json and routellm_scores.jsonl.
+bench-routellm: $(STAMP)
+	$(PY) -m benchmarks.routellm
 
 # Short soak (2,000 requests through Auto with injected faults); SOAK_ARGS=--long for 10,000.
 soak: $(STAMP)

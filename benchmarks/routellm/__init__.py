@@ -1,0 +1,1 @@
+"""Replay of RouteLLM's released outcome tables (GSM8K, MMLU) through the local scorer."""

@@ -1,0 +1,3 @@
+from benchmarks.routellm.run import main
+
+raise SystemExit(main())
