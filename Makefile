@@ -9,7 +9,7 @@ CODEX := .tools/node_modules/.bin/codex
 CLAUDE_CODE_VERSION := 2.1.330
 CLAUDE_CODE := .tools/node_modules/.bin/claude
 
-.PHONY: setup browser demo test lint typecheck check bench-overhead bench bench-routellm soak clean
+.PHONY: setup browser demo test lint typecheck check bench-overhead bench bench-routellm bench-local soak clean
 
 setup: $(STAMP) $(CODEX) $(CLAUDE_CODE)
 
@@ -68,6 +68,10 @@ bench: setup $(BENCH_STAMP)
 # cross-validated: writes benchmarks/results/routellm.json and routellm_scores.jsonl.
 bench-routellm: $(STAMP)
 	$(PY) -m benchmarks.routellm
+
+# The local scorer's time per decision and added RSS with 10,000 outcome records.
+bench-local: $(STAMP)
+	$(PY) -m benchmarks.local_scorer
 
 # Short soak (2,000 requests through Auto with injected faults); SOAK_ARGS=--long for 10,000.
 soak: $(STAMP)

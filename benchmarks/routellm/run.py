@@ -29,8 +29,11 @@ REFERENCE = {
 
 
 def held_out_scores(table: Table) -> np.ndarray:
-    vectors = [features.vectorize(features.text_hashes(p), linear.DIM) for p in table.prompts]
-    rows = linear.SparseRows.stack(vectors)
+    # The same features and fit as the proxy's local scorer (router/routing/auto/local).
+    row, index, value = features.vectorize_many(
+        [features.text_hashes(p) for p in table.prompts], linear.DIM
+    )
+    rows = linear.SparseRows(index, value, row, len(table.prompts))
     folds = table.folds
     scores = np.zeros(len(table.prompts))
     for k in range(FOLDS):

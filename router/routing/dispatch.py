@@ -146,7 +146,12 @@ class Dispatcher:
                 decision = await auto.decide(key, body)
             slugs = [decision.chosen, *auto.fallbacks(decision)]
             return RoutePlan(
-                requested, slugs, key, decision, decision.reason, forwardable_headers(headers)
+                requested,
+                slugs,
+                key,
+                decision,
+                decision.explained_reason,
+                forwardable_headers(headers),
             )
         if self.credentials.model(settings, requested) is None:
             raise UnknownModel(requested, settings.slugs())

@@ -33,6 +33,7 @@ from router.settings.models import (
     _M,
     DEFAULT_BASE_URLS,
     DEFAULT_CONTEXT_WINDOW,
+    LOCAL_CLASSIFIER,
     PROVIDER_KINDS,
     Candidate,
     ModelConfig,
@@ -47,6 +48,7 @@ from router.settings.models import (
 __all__ = [
     "DEFAULT_BASE_URLS",
     "DEFAULT_CONTEXT_WINDOW",
+    "LOCAL_CLASSIFIER",
     "PROVIDER_KINDS",
     "Candidate",
     "ModelConfig",

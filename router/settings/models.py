@@ -67,6 +67,9 @@ _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _M = TypeVar("_M", bound=BaseModel)
 _FROZEN = ConfigDict(strict=True, frozen=True, extra="ignore")
 
+LOCAL_CLASSIFIER = "local"
+"""`router.classifier` value for the built-in local scorer (no model API)."""
+
 
 class SettingsError(ValueError):
     """The settings file is missing, unreadable or invalid; the message is one line
@@ -352,6 +355,22 @@ class RouterConfig(BaseModel):
     def _escalation_switch(cls, value: Any) -> Any:
         return int(value) if isinstance(value, bool) else value
 
+    local_first: bool = False
+    """Ask the local scorer first; skip the classifier when it is confident enough that
+    the cheapest eligible candidate succeeds."""
+    local_first_confidence: float = Field(default=0.9, ge=0, le=1)
+    local_fallback: bool = True
+    """When the classifier model fails, let the local scorer decide instead of the
+    default (once the outcome store exists and has enough outcomes)."""
+    local_min_outcomes: int = Field(default=50, ge=1)
+    """Outcomes a candidate needs before the local scorer scores it."""
+    outcomes_path: str | None = None
+    """The outcome store; default `outcomes.jsonl` in the state directory."""
+
+    @property
+    def uses_local(self) -> bool:
+        return self.classifier == LOCAL_CLASSIFIER or self.local_first
+
 
 class ServerConfig(BaseModel):
     model_config = _FROZEN
@@ -430,6 +449,8 @@ def _check_router(router: RouterConfig, models: Mapping[str, ModelConfig]) -> No
         seen.add(candidate.slug)
     for field in ("classifier", "default", "compaction_model"):
         slug = getattr(router, field)
+        if field == "classifier" and slug == LOCAL_CLASSIFIER:
+            continue
         if slug is not None and slug not in models:
             raise ValueError(f'router.{field}: "{slug}" is not a configured model')
     if router.enabled:
@@ -440,5 +461,5 @@ def _check_router(router: RouterConfig, models: Mapping[str, ModelConfig]) -> No
         if router.classifier is None:
             raise ValueError(
                 "router.classifier: required while the router is enabled "
-                "(the slug of a configured model that scores tasks)"
+                '(the slug of a configured model that scores tasks, or "local")'
             )

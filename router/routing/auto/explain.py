@@ -31,6 +31,7 @@ _REASONS = {
     "fallback": "the chosen model failed; the next candidate in the fallback order",
     "compaction": "compaction: the task's model, else the compaction model or default",
     "escalated": "the thread's previous task failed; the cheapest candidate priced above its model",
+    "local": "the local scorer was confident the cheapest eligible candidate succeeds",
 }
 
 
@@ -90,6 +91,7 @@ def format_decision_table(decision: RouteDecision) -> str:
         lines.append(f"escalated:  {decision.escalated_from} failed the thread's previous task")
     lines.append(f"fallbacks:  {', '.join(decision.order[1:]) or '(none)'}")
     lines.append(f"classifier: {_classifier(decision)}")
+    lines.append(f"scorer:     {decision.scorer or 'none'}")
     return "\n".join(lines)
 
 

@@ -25,6 +25,7 @@ from router.routing.auto.classifier import CallModel, CardedCandidate, Classifie
 from router.routing.auto.cooldown import Cooldowns
 from router.routing.auto.eligibility import CandidateSpec, assess
 from router.routing.auto.escalation import escalate
+from router.routing.auto.local.service import LocalScoring, scoring_for
 from router.routing.auto.policy import (
     PolicyResult,
     choose,
@@ -34,7 +35,7 @@ from router.routing.auto.policy import (
 from router.routing.auto.tokens import estimate_tokens
 from router.routing.auto.types import NoEligibleCandidate, Reason, RouteDecision, ScoredCandidate
 from router.routing.task import TaskKey, has_image, latest_user_text
-from router.settings import RouterConfig, Settings
+from router.settings import LOCAL_CLASSIFIER, RouterConfig, Settings
 
 if TYPE_CHECKING:
     from router.learning.recorder import Learning, PreviousFailure
@@ -53,6 +54,7 @@ class AutoRouter:
         *,
         clock: Callable[[], float] = time.monotonic,
         learning: Learning | None = None,
+        local: LocalScoring | None = None,
     ) -> None:
         self._call_model = call_model
         self._learning = learning
@@ -63,10 +65,18 @@ class AutoRouter:
         self._cache = self._new_cache()
         self._inflight: dict[str, asyncio.Future[RouteDecision]] = {}
         self._generation = 0
+        self._local = local if local is not None else scoring_for(self._config)
+        if self._local is not None:
+            self._local.start()
 
     @property
     def config(self) -> RouterConfig:
         return self._config
+
+    @property
+    def local(self) -> LocalScoring | None:
+        """The local scorer's state (where outcomes are recorded), when the settings use it."""
+        return self._local
 
     # -- decisions ---------------------------------------------------------------------
 
@@ -105,7 +115,10 @@ class AutoRouter:
 
     async def preview(self, body: Mapping[str, Any]) -> RouteDecision:
         """Decide for `body` as if it were a new task, without reading or filling the
-        cache (for `autorouter route`). Makes a real classifier call."""
+        cache (for `autorouter route`). Makes a real classifier call, or waits for the
+        local scorer's first fit."""
+        if self._local is not None:
+            await self._local.wait_fitted()
         return await self._decide_new(PREVIEW_TASK, body)
 
     def fallbacks(self, decision: RouteDecision) -> list[str]:
@@ -130,9 +143,14 @@ class AutoRouter:
         """Take reloaded settings. Decisions survive only if nothing they depend on
         changed: the router block and the candidates' model limits."""
         unchanged = _signature(settings) == _signature(self._settings)
+        before = self._config
         self._settings = settings
         self._config = _config(settings)
         self._cooldowns.seconds = self._config.cooldown
+        if _local_signature(before) != _local_signature(self._config):
+            self._local = scoring_for(self._config)
+            if self._local is not None:
+                self._local.start()
         if not unchanged:
             self._cache = self._new_cache()
             self._inflight.clear()
@@ -211,6 +229,43 @@ class AutoRouter:
                 calibration=version,
                 escalated_from=escalated_from,
             )
+        slugs = [row.slug for row in eligible]
+        # Scored up front only when the local scorer may decide before the classifier.
+        local = self._local_scores(body, slugs) if config.uses_local else None
+        if local is not None and config.local_first:
+            cheapest = choose_without_scores(rows, None)
+            if local.get(cheapest.chosen, 0.0) >= config.local_first_confidence:
+                # Confident that the cheapest will do: the classifier call is skipped.
+                order = choose(_with_local(rows, local), config.threshold).order
+                rest = tuple(slug for slug in order if slug != cheapest.chosen)
+                result = PolicyResult(cheapest.chosen, (cheapest.chosen, *rest), True)
+                return self._decision(
+                    task,
+                    _with_local(rows, local),
+                    result,
+                    "local",
+                    escalated_from=escalated_from,
+                    scorer="local",
+                )
+        if config.classifier == LOCAL_CLASSIFIER:
+            if local is None:
+                return self._decision(
+                    task,
+                    with_default,
+                    choose_without_scores(with_default, config.default),
+                    "classifier_failed",
+                    classifier_error=self._local_unready(),
+                    escalated_from=escalated_from,
+                )
+            scored = _with_local(rows, local)
+            return self._decision(
+                task,
+                scored,
+                choose(scored, config.threshold),
+                "escalated" if escalated_from else None,
+                escalated_from=escalated_from,
+                scorer="local",
+            )
         try:
             scores = await classify(
                 self._call_model,
@@ -222,6 +277,21 @@ class AutoRouter:
             )
         except ClassifierError as exc:
             _log.warning("classifier_failed", task=task, error=str(exc))
+            local = self._local_scores(body, slugs)
+            if local is not None:
+                # Enough outcomes: the local scorer decides instead of the fixed default.
+                scored = _with_local(rows, local)
+                return self._decision(
+                    task,
+                    scored,
+                    choose(scored, config.threshold),
+                    "classifier_failed",
+                    classifier_ms=exc.elapsed_ms,
+                    classifier_tokens=exc.tokens,
+                    classifier_error=str(exc),
+                    escalated_from=escalated_from,
+                    scorer="local",
+                )
             return self._decision(
                 task,
                 with_default,
@@ -246,6 +316,26 @@ class AutoRouter:
             classifier_tokens=scores.tokens,
             calibration=version,
             escalated_from=escalated_from,
+            scorer="classifier",
+        )
+
+    def _local_scores(
+        self, body: Mapping[str, Any], slugs: Sequence[str]
+    ) -> Mapping[str, float] | None:
+        """The local scorer's scores, when it has enough outcomes for every candidate."""
+        scorer = self._local.current() if self._local is not None else None
+        if scorer is None or not scorer.knows(slugs):
+            return None
+        return scorer.scores(latest_user_text(body), slugs)
+
+    def _local_unready(self) -> str:
+        if self._local is not None and self._local.unavailable:
+            return self._local.unavailable
+        if self._local is not None and self._local.fitting:
+            return "the local scorer is still fitting on the outcome store"
+        return (
+            "the local scorer has too few outcomes yet "
+            f"(it needs {self._config.local_min_outcomes} per candidate)"
         )
 
     def _decision(
@@ -300,6 +390,28 @@ def _scored(row: ScoredCandidate, raw: float | None, calibration: Any) -> Scored
         return row
     score = calibration.apply(row.slug, raw) if calibration is not None else raw
     return dataclasses.replace(row, score=round(score, 4), raw_score=raw)
+
+
+def _with_local(
+    rows: Sequence[ScoredCandidate], scores: Mapping[str, float]
+) -> tuple[ScoredCandidate, ...]:
+    """The rows with the local scorer's chances of success (already fitted on outcomes,
+    so the classifier's calibration does not apply to them)."""
+    return tuple(
+        dataclasses.replace(row, score=round(scores[row.slug], 4))
+        if row.eligible and row.slug in scores
+        else row
+        for row in rows
+    )
+
+
+def _local_signature(config: RouterConfig) -> tuple[Any, ...]:
+    return (
+        config.uses_local,
+        config.local_fallback,
+        config.local_min_outcomes,
+        config.outcomes_path,
+    )
 
 
 def _config(settings: Settings) -> RouterConfig:

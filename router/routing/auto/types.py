@@ -15,7 +15,10 @@ Reason = Literal[
     "compaction",
     "only_eligible",
     "escalated",
+    "local",
 ]
+
+Scorer = Literal["classifier", "local"]
 
 
 class NoEligibleCandidate(Exception):
@@ -63,6 +66,16 @@ class RouteDecision:
     """The version of the calibration applied to the scores (0: none, identity)."""
     escalated_from: str | None = None
     """The model that failed the thread's previous task, when this one escalated."""
+    scorer: Scorer | None = None
+    """Whose scores decided: the classifier model, the local scorer, or none (default)."""
+
+    @property
+    def explained_reason(self) -> str:
+        """The reason as `x-autorouter-reason` gives it: with the scorer when it was the
+        local one (the reason `local` already says so)."""
+        if self.scorer == "local" and self.reason != "local":
+            return f"{self.reason}; scorer=local"
+        return self.reason
 
     def as_cache_hit(self) -> RouteDecision:
         """The same decision, reported as served from the task's cache."""
@@ -97,4 +110,5 @@ class RouteDecision:
             "classifier_error": self.classifier_error,
             "calibration": self.calibration,
             "escalated_from": self.escalated_from,
+            "scorer": self.scorer,
         }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import zlib
 from array import array
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -51,3 +52,31 @@ def vectorize(hashes: Any, dim: int) -> tuple[np.ndarray, np.ndarray]:
     if norm > 0:
         values /= norm
     return index, values.astype(np.float32)
+
+
+def vectorize_many(hash_lists: Sequence[Any], dim: int) -> tuple[Any, Any, Any]:
+    """`vectorize` for many texts at once: (row, bucket index, value) per entry, sorted
+    by row then index. One vectorized pass instead of a Python loop per text, and no
+    array object per text, which keeps a fit over thousands of records small."""
+    from router.routing.auto.local import require_numpy
+
+    np = require_numpy()
+    lengths = np.fromiter((len(h) for h in hash_lists), dtype=np.int64, count=len(hash_lists))
+    if not len(hash_lists) or not lengths.sum():
+        empty = np.zeros(0, dtype=np.int32)
+        return empty, empty, empty.astype(np.float32)
+    h = np.concatenate([np.frombuffer(memoryview(a), dtype=np.uint32) for a in hash_lists])
+    keys = np.repeat(np.arange(len(hash_lists), dtype=np.int64), lengths) * dim
+    keys += h % np.uint32(dim)
+    signs = np.where(h >> np.uint32(31), 1.0, -1.0)
+    del h
+    keys, inverse = np.unique(keys, return_inverse=True)
+    counts = np.bincount(inverse, weights=signs, minlength=len(keys))
+    del inverse, signs
+    values = np.sign(counts) * np.log1p(np.abs(counts))
+    rows = (keys // dim).astype(np.int32)
+    index = (keys % dim).astype(np.int32)
+    del keys
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(hash_lists)))
+    values /= np.where(norms > 0, norms, 1.0)[rows]
+    return rows, index, values.astype(np.float32)

@@ -8,7 +8,6 @@ without a learning rate to tune, and the ranking it gives is what routing needs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,8 @@ RIDGE = 3.0
 """The L2 penalty, chosen on RouteLLM's tables (benchmarks/routellm)."""
 
 _ITERATIONS = 80
+_SLICE = 1 << 19
+"""Entries per sparse product: bounds the temporaries of a fit over many records."""
 _TOLERANCE = 1e-6
 
 
@@ -32,20 +33,6 @@ class SparseRows:
     value: Any  # float32 value per entry
     row: Any  # int32 row number per entry
     count: int
-
-    @classmethod
-    def stack(cls, vectors: Sequence[tuple[Any, Any]]) -> SparseRows:
-        np = require_numpy()
-        if not vectors:
-            empty = np.zeros(0, dtype=np.int32)
-            return cls(empty, empty.astype(np.float32), empty, 0)
-        lengths = np.fromiter((len(i) for i, _ in vectors), dtype=np.int64, count=len(vectors))
-        return cls(
-            index=np.concatenate([i for i, _ in vectors]).astype(np.int32),
-            value=np.concatenate([v for _, v in vectors]).astype(np.float32),
-            row=np.repeat(np.arange(len(vectors), dtype=np.int32), lengths),
-            count=len(vectors),
-        )
 
     def take(self, rows: Any) -> SparseRows:
         """The rows whose numbers are in `rows` (ascending), renumbered from 0."""
@@ -60,11 +47,21 @@ class SparseRows:
 
     def times(self, weights: Any) -> Any:
         np = require_numpy()
-        return np.bincount(self.row, weights=weights[self.index] * self.value, minlength=self.count)
+        out = np.zeros(self.count)
+        for at in range(0, len(self.index), _SLICE):
+            part = slice(at, at + _SLICE)
+            products = weights[self.index[part]] * self.value[part]
+            out += np.bincount(self.row[part], weights=products, minlength=self.count)
+        return out
 
     def transposed_times(self, residual: Any, dim: int) -> Any:
         np = require_numpy()
-        return np.bincount(self.index, weights=residual[self.row] * self.value, minlength=dim)
+        out = np.zeros(dim)
+        for at in range(0, len(self.index), _SLICE):
+            part = slice(at, at + _SLICE)
+            products = residual[self.row[part]] * self.value[part]
+            out += np.bincount(self.index[part], weights=products, minlength=dim)
+        return out
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,136 @@
+"""Keeping the local scorer fitted: loaded from the outcome store off the event loop,
+refitted in a worker thread after every `refit_every` new outcomes.
+
+The router asks `current()` for the scorer it may use right now: None until the first
+fit has finished (a decision never waits for a fit), or when numpy is missing, in which
+case `unavailable` says why and names the extra to install.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+from pathlib import Path
+
+import structlog
+
+from router.routing.auto.local import LocalScorerUnavailable, require_numpy
+from router.routing.auto.local.scorer import LocalScorer
+from router.routing.auto.outcomes import (
+    OUTCOMES_FILE,
+    JsonlOutcomeStore,
+    OutcomeRecord,
+    OutcomeStore,
+)
+from router.settings import RouterConfig
+from router.settings.paths import state_dir
+
+_log = structlog.get_logger(__name__)
+
+REFIT_EVERY = 25
+
+
+class LocalScoring:
+    def __init__(
+        self, store: OutcomeStore, *, min_outcomes: int, refit_every: int = REFIT_EVERY
+    ) -> None:
+        self.store = store
+        self.min_outcomes = min_outcomes
+        self.refit_every = refit_every
+        self.unavailable: str | None = None
+        self._scorer: LocalScorer | None = None
+        self._pending = 0
+        self._fitting: asyncio.Task[None] | None = None
+        self._again = False
+        try:
+            require_numpy()
+        except LocalScorerUnavailable as exc:
+            self.unavailable = str(exc)
+            _log.error("local_scorer_unavailable", error=self.unavailable)
+
+    def start(self) -> None:
+        """Begin the first fit now, when there is an event loop to run it."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._scorer is None and self._fitting is None:
+            self.refit()
+
+    def current(self) -> LocalScorer | None:
+        if self._scorer is None and self.unavailable is None:
+            self.refit()
+        return self._scorer
+
+    @property
+    def fitting(self) -> bool:
+        return self._fitting is not None and not self._fitting.done()
+
+    def use(self, scorer: LocalScorer) -> None:
+        """Take a scorer fitted elsewhere (tests, the task bench)."""
+        self._scorer = scorer
+
+    def record(self, record: OutcomeRecord) -> None:
+        """Store an outcome; refit once enough new ones have come in."""
+        self.store.append(record)
+        self._pending += 1
+        if self._pending >= self.refit_every:
+            self.refit()
+
+    def refit(self) -> None:
+        """Start a fit in a worker thread (or queue one behind the running fit)."""
+        if self.unavailable is not None:
+            return
+        if self._fitting is not None and not self._fitting.done():
+            self._again = True
+            return
+        self._pending = 0
+        self._fitting = asyncio.get_running_loop().create_task(self._fit())
+
+    async def wait_fitted(self) -> LocalScorer | None:
+        """The scorer once the running fit (if any) is done (tests, start-up tools)."""
+        while self._fitting is not None and not self._fitting.done():
+            await asyncio.shield(self._fitting)
+        return self._scorer
+
+    async def _fit(self) -> None:
+        try:
+            scorer = await asyncio.to_thread(self._fit_now)
+        except Exception as exc:  # a broken store must not take routing down
+            _log.warning("local_scorer_fit_failed", error=str(exc))
+        else:
+            self._scorer = scorer
+            _log.info("local_scorer_fitted", records=scorer.records, models=len(scorer.models))
+        if self._again:
+            self._again = False
+            self._fitting = asyncio.get_running_loop().create_task(self._fit())
+
+    def _fit_now(self) -> LocalScorer:
+        scorer = LocalScorer.fit(self.store.records(), min_outcomes=self.min_outcomes)
+        _release_freed_memory()
+        return scorer
+
+
+def _release_freed_memory() -> None:
+    """Hand the fit's freed temporaries back to the OS. glibc keeps freed heap memory
+    of the worker thread's arena otherwise, and the proxy's RSS would stay at the fit's
+    peak; elsewhere this is a no-op."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
+
+
+def scoring_for(config: RouterConfig) -> LocalScoring | None:
+    """The local scoring these settings ask for, over their outcome store: always when
+    the classifier is local or local_first is on, else as the fallback only when there
+    is a store to learn from."""
+    if not (config.uses_local or config.local_fallback):
+        return None
+    path = Path(config.outcomes_path).expanduser() if config.outcomes_path else None
+    store = JsonlOutcomeStore(path or state_dir() / OUTCOMES_FILE)
+    if not config.uses_local and not store.path.exists():
+        return None
+    return LocalScoring(store, min_outcomes=config.local_min_outcomes)
