@@ -21,6 +21,7 @@ from cachetools import LRUCache
 from router.learning import signals, store
 from router.learning.calibration import FILE_NAME as CALIBRATION_FILE
 from router.learning.calibration import Calibration, CalibrationFile
+from router.routing.auto.outcomes import encode_features
 
 _log = structlog.get_logger(__name__)
 
@@ -119,6 +120,7 @@ class Learning:
             "thread": thread,
             "prompt_hash": signals.prompt_hash(text),
             "prompt_chars": len(text),
+            "features": encode_features(text),
         }
         task = str(fields["task"])
         self._auto_tasks[task] = True

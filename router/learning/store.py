@@ -65,7 +65,14 @@ CREATE TABLE IF NOT EXISTS scores (
     eligible INTEGER NOT NULL,
     PRIMARY KEY (task, slug)
 );
+CREATE TABLE IF NOT EXISTS features (
+    task TEXT PRIMARY KEY,
+    features TEXT NOT NULL
+);
 """
+# `features` holds the hashed word features the local scorer learns from (never the
+# text; router/routing/auto/local/features.py). A table of its own, created on open, so
+# stores made before it need no migration.
 
 
 class OutcomeStoreError(Exception):
@@ -157,6 +164,11 @@ def insert_decision(connection: sqlite3.Connection, row: dict[str, Any]) -> None
             row.get("calibration"),
         ),
     )
+    if row.get("features"):
+        connection.execute(
+            "INSERT OR IGNORE INTO features (task, features) VALUES (?, ?)",
+            (row["task"], row["features"]),
+        )
     connection.executemany(
         "INSERT OR REPLACE INTO scores (task, slug, raw, calibrated, eligible)"
         " VALUES (?, ?, ?, ?, ?)",
@@ -284,6 +296,16 @@ def observations(connection: sqlite3.Connection) -> list[Observation]:
         Observation(slug, float(raw), outcome == "pass", SOURCE_WEIGHT.get(source, 0.3))
         for slug, raw, outcome, source in rows
     ]
+
+
+def judged_with_features(connection: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
+    """(task, chosen, outcome, prompt_hash, prompt_chars, features, decided_at) of every
+    judged task whose features were kept, oldest first (the local scorer's records)."""
+    yield from connection.execute(
+        "SELECT t.task, t.chosen, t.outcome, t.prompt_hash, t.prompt_chars, f.features,"
+        " t.decided_at FROM tasks t JOIN features f ON f.task = t.task"
+        " WHERE t.outcome IS NOT NULL ORDER BY t.decided_at"
+    )
 
 
 # -- the proxy's writer -----------------------------------------------------------------

@@ -28,8 +28,6 @@ from router.routing.auto.local.features import FEATURES_VERSION, text_hashes
 
 _log = structlog.get_logger(__name__)
 
-OUTCOMES_FILE = "outcomes.jsonl"
-
 
 @dataclass(frozen=True, slots=True)
 class OutcomeRecord:
@@ -53,17 +51,13 @@ class OutcomeRecord:
         *,
         at: float | None = None,
     ) -> OutcomeRecord:
-        hashes = text_hashes(text)
-        if sys.byteorder != "little":  # pragma: no cover
-            hashes.byteswap()
-        raw = hashes.tobytes()
         return cls(
             task=task,
             chosen=chosen,
             outcomes=dict(outcomes),
             prompt_sha256=hashlib.sha256(text.encode()).hexdigest(),
             prompt_chars=len(text),
-            features=f"{FEATURES_VERSION}:{base64.b64encode(raw).decode()}",
+            features=encode_features(text),
             at=time.time() if at is None else at,
         )
 
@@ -103,6 +97,14 @@ class OutcomeRecord:
             features=str(data["features"]),
             at=float(data.get("at", 0.0)),
         )
+
+
+def encode_features(text: str) -> str:
+    """The hashed features of `text` as a record keeps them: `<version>:<base64>`."""
+    hashes = text_hashes(text)
+    if sys.byteorder != "little":  # pragma: no cover
+        hashes.byteswap()
+    return f"{FEATURES_VERSION}:{base64.b64encode(hashes.tobytes()).decode()}"
 
 
 class OutcomeStore(Protocol):

@@ -16,6 +16,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -25,7 +26,7 @@ from router.routing.auto.classifier import CallModel, CardedCandidate, Classifie
 from router.routing.auto.cooldown import Cooldowns
 from router.routing.auto.eligibility import CandidateSpec, assess
 from router.routing.auto.escalation import escalate
-from router.routing.auto.local.service import LocalScoring, scoring_for
+from router.routing.auto.local.service import LocalScoring, scoring_for, signature
 from router.routing.auto.policy import (
     PolicyResult,
     choose,
@@ -65,7 +66,7 @@ class AutoRouter:
         self._cache = self._new_cache()
         self._inflight: dict[str, asyncio.Future[RouteDecision]] = {}
         self._generation = 0
-        self._local = local if local is not None else scoring_for(self._config)
+        self._local = local if local is not None else scoring_for(self._config, self._learned())
         if self._local is not None:
             self._local.start()
 
@@ -147,8 +148,8 @@ class AutoRouter:
         self._settings = settings
         self._config = _config(settings)
         self._cooldowns.seconds = self._config.cooldown
-        if _local_signature(before) != _local_signature(self._config):
-            self._local = scoring_for(self._config)
+        if signature(before) != signature(self._config):
+            self._local = scoring_for(self._config, self._learned())
             if self._local is not None:
                 self._local.start()
         if not unchanged:
@@ -322,21 +323,15 @@ class AutoRouter:
     def _local_scores(
         self, body: Mapping[str, Any], slugs: Sequence[str]
     ) -> Mapping[str, float] | None:
-        """The local scorer's scores, when it has enough outcomes for every candidate."""
-        scorer = self._local.current() if self._local is not None else None
-        if scorer is None or not scorer.knows(slugs):
+        if self._local is None:
             return None
-        return scorer.scores(latest_user_text(body), slugs)
+        return self._local.scores_for(latest_user_text(body), slugs)
 
     def _local_unready(self) -> str:
-        if self._local is not None and self._local.unavailable:
-            return self._local.unavailable
-        if self._local is not None and self._local.fitting:
-            return "the local scorer is still fitting on the outcome store"
-        return (
-            "the local scorer has too few outcomes yet "
-            f"(it needs {self._config.local_min_outcomes} per candidate)"
-        )
+        return self._local.why_not() if self._local is not None else "no local scorer"
+
+    def _learned(self) -> Path | None:
+        return self._learning.store_path if self._learning is not None else None
 
     def _decision(
         self,
@@ -402,15 +397,6 @@ def _with_local(
         if row.eligible and row.slug in scores
         else row
         for row in rows
-    )
-
-
-def _local_signature(config: RouterConfig) -> tuple[Any, ...]:
-    return (
-        config.uses_local,
-        config.local_fallback,
-        config.local_min_outcomes,
-        config.outcomes_path,
     )
 
 

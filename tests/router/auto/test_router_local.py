@@ -119,3 +119,21 @@ async def test_without_numpy_the_decision_names_the_extra(monkeypatch: Any) -> N
     decision = await auto.decide(fresh_key(), user_body(EASY_TEXT))
     assert (decision.chosen, decision.reason) == ("mid", "classifier_failed")
     assert "pip install 'codex-autorouter[local]'" in (decision.classifier_error or "")
+
+
+def test_the_store_is_the_learning_store_unless_a_path_is_given(tmp_path: Any) -> None:
+    from router.learning.local_source import LearnedOutcomes
+    from router.routing.auto.local.service import scoring_for
+    from router.routing.auto.outcomes import JsonlOutcomeStore
+
+    learned = tmp_path / "outcomes.sqlite3"
+    config = make_settings().router
+    assert config is not None
+    assert scoring_for(config, learned) is None  # fallback only, and no store yet
+    learned.write_bytes(b"")
+    fallback = scoring_for(config, learned)
+    assert fallback is not None and isinstance(fallback.store, LearnedOutcomes)
+    local = make_settings(classifier="local", outcomes_path=str(tmp_path / "o.jsonl")).router
+    assert local is not None
+    chosen = scoring_for(local, learned)
+    assert chosen is not None and isinstance(chosen.store, JsonlOutcomeStore)

@@ -1,5 +1,6 @@
 """Keeping the local scorer fitted: loaded from the outcome store off the event loop,
-refitted in a worker thread after every `refit_every` new outcomes.
+refitted in a worker thread after every `refit_every` new outcomes recorded here, and
+at most every `refit_seconds` while outcomes arrive through the proxy's learning store.
 
 The router asks `current()` for the scorer it may use right now: None until the first
 fit has finished (a decision never waits for a fit), or when numpy is missing, in which
@@ -10,35 +11,42 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 
 from router.routing.auto.local import LocalScorerUnavailable, require_numpy
 from router.routing.auto.local.scorer import LocalScorer
-from router.routing.auto.outcomes import (
-    OUTCOMES_FILE,
-    JsonlOutcomeStore,
-    OutcomeRecord,
-    OutcomeStore,
-)
+from router.routing.auto.outcomes import JsonlOutcomeStore, OutcomeRecord, OutcomeStore
 from router.settings import RouterConfig
-from router.settings.paths import state_dir
 
 _log = structlog.get_logger(__name__)
 
 REFIT_EVERY = 25
+REFIT_SECONDS = 300.0
 
 
 class LocalScoring:
     def __init__(
-        self, store: OutcomeStore, *, min_outcomes: int, refit_every: int = REFIT_EVERY
+        self,
+        store: OutcomeStore,
+        *,
+        min_outcomes: int,
+        refit_every: int = REFIT_EVERY,
+        refit_seconds: float = REFIT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.min_outcomes = min_outcomes
         self.refit_every = refit_every
+        self.refit_seconds = refit_seconds
         self.unavailable: str | None = None
+        self._clock = clock
         self._scorer: LocalScorer | None = None
+        self._fitted_at: float | None = None
         self._pending = 0
         self._fitting: asyncio.Task[None] | None = None
         self._again = False
@@ -58,9 +66,28 @@ class LocalScoring:
             self.refit()
 
     def current(self) -> LocalScorer | None:
-        if self._scorer is None and self.unavailable is None:
+        stale = self._fitted_at is None or self._clock() - self._fitted_at > self.refit_seconds
+        if stale and self.unavailable is None and not self.fitting:
             self.refit()
         return self._scorer
+
+    def scores_for(self, text: str, slugs: Sequence[str]) -> Mapping[str, float] | None:
+        """The scores of `slugs` for `text`, when every one of them has enough outcomes."""
+        scorer = self.current()
+        if scorer is None or not scorer.knows(slugs):
+            return None
+        return scorer.scores(text, slugs)
+
+    def why_not(self) -> str:
+        """Why `scores_for` gave nothing, in words for the decision's error field."""
+        if self.unavailable:
+            return self.unavailable
+        if self._scorer is None and self.fitting:
+            return "the local scorer is still fitting on the outcome store"
+        return (
+            "the local scorer has too few outcomes yet "
+            f"(it needs {self.min_outcomes} per candidate)"
+        )
 
     @property
     def fitting(self) -> bool:
@@ -69,6 +96,7 @@ class LocalScoring:
     def use(self, scorer: LocalScorer) -> None:
         """Take a scorer fitted elsewhere (tests, the task bench)."""
         self._scorer = scorer
+        self._fitted_at = self._clock()
 
     def record(self, record: OutcomeRecord) -> None:
         """Store an outcome; refit once enough new ones have come in."""
@@ -81,7 +109,7 @@ class LocalScoring:
         """Start a fit in a worker thread (or queue one behind the running fit)."""
         if self.unavailable is not None:
             return
-        if self._fitting is not None and not self._fitting.done():
+        if self.fitting:
             self._again = True
             return
         self._pending = 0
@@ -101,6 +129,7 @@ class LocalScoring:
         else:
             self._scorer = scorer
             _log.info("local_scorer_fitted", records=scorer.records, models=len(scorer.models))
+        self._fitted_at = self._clock()
         if self._again:
             self._again = False
             self._fitting = asyncio.get_running_loop().create_task(self._fit())
@@ -123,14 +152,34 @@ def _release_freed_memory() -> None:
     trim(0)
 
 
-def scoring_for(config: RouterConfig) -> LocalScoring | None:
-    """The local scoring these settings ask for, over their outcome store: always when
-    the classifier is local or local_first is on, else as the fallback only when there
+def scoring_for(config: RouterConfig, learned: Path | None) -> LocalScoring | None:
+    """The local scoring these settings ask for: over `router.outcomes_path` (a JSONL
+    store) when it is set, else over the proxy's learning store at `learned`. Always
+    when the classifier is local or local_first is on; as the fallback only when there
     is a store to learn from."""
     if not (config.uses_local or config.local_fallback):
         return None
-    path = Path(config.outcomes_path).expanduser() if config.outcomes_path else None
-    store = JsonlOutcomeStore(path or state_dir() / OUTCOMES_FILE)
-    if not config.uses_local and not store.path.exists():
+    store: Any
+    if config.outcomes_path:
+        store = JsonlOutcomeStore(Path(config.outcomes_path).expanduser())
+        exists = store.path.exists()
+    elif learned is not None:
+        from router.learning.local_source import LearnedOutcomes
+
+        store = LearnedOutcomes(learned)
+        exists = learned.exists()
+    else:
+        return None
+    if not config.uses_local and not exists:
         return None
     return LocalScoring(store, min_outcomes=config.local_min_outcomes)
+
+
+def signature(config: RouterConfig) -> tuple[Any, ...]:
+    """What `scoring_for` depends on: a change means a new LocalScoring."""
+    return (
+        config.uses_local,
+        config.local_fallback,
+        config.local_min_outcomes,
+        config.outcomes_path,
+    )
