@@ -21,6 +21,12 @@ class LearnedOutcomes:
     def append(self, record: OutcomeRecord) -> None:
         """Outcomes are written by `Learning`; nothing to do here."""
 
+    def size(self) -> int:
+        if not self.path.exists():
+            return 0
+        with store.connected(self.path) as connection:
+            return store.judged_with_features_count(connection)
+
     def records(self) -> Iterator[OutcomeRecord]:
         if not self.path.exists():
             return

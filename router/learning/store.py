@@ -308,6 +308,14 @@ def judged_with_features(connection: sqlite3.Connection) -> Iterator[tuple[Any, 
     )
 
 
+def judged_with_features_count(connection: sqlite3.Connection) -> int:
+    row = connection.execute(
+        "SELECT COUNT(*) FROM tasks t JOIN features f ON f.task = t.task"
+        " WHERE t.outcome IS NOT NULL"
+    ).fetchone()
+    return int(row[0])
+
+
 # -- the proxy's writer -----------------------------------------------------------------
 
 Write = Callable[[sqlite3.Connection], Any]

@@ -114,6 +114,10 @@ class OutcomeStore(Protocol):
         """Every record, oldest first, read lazily (a fit streams through them)."""
         ...
 
+    def size(self) -> int:
+        """Changes whenever records are added (a refit is skipped when it has not)."""
+        ...
+
 
 class MemoryOutcomeStore:
     """Records in a list (tests, benchmarks)."""
@@ -126,6 +130,9 @@ class MemoryOutcomeStore:
 
     def records(self) -> Iterator[OutcomeRecord]:
         return iter(list(self._records))
+
+    def size(self) -> int:
+        return len(self._records)
 
 
 class JsonlOutcomeStore:
@@ -143,6 +150,12 @@ class JsonlOutcomeStore:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             with os.fdopen(fd, "a", encoding="utf-8") as handle:
                 handle.write(line)
+
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def records(self) -> Iterator[OutcomeRecord]:
         bad = 0

@@ -129,11 +129,27 @@ def test_the_store_is_the_learning_store_unless_a_path_is_given(tmp_path: Any) -
     learned = tmp_path / "outcomes.sqlite3"
     config = make_settings().router
     assert config is not None
-    assert scoring_for(config, learned) is None  # fallback only, and no store yet
-    learned.write_bytes(b"")
-    fallback = scoring_for(config, learned)
+    fallback = scoring_for(config, learned)  # read at each refit, even before it exists
     assert fallback is not None and isinstance(fallback.store, LearnedOutcomes)
     local = make_settings(classifier="local", outcomes_path=str(tmp_path / "o.jsonl")).router
     assert local is not None
     chosen = scoring_for(local, learned)
     assert chosen is not None and isinstance(chosen.store, JsonlOutcomeStore)
+    # A JSONL store that does not exist turns the fallback-only scorer off.
+    only_fallback = make_settings(outcomes_path=str(tmp_path / "missing.jsonl")).router
+    assert only_fallback is not None and scoring_for(only_fallback, learned) is None
+
+
+async def test_a_refit_with_nothing_new_keeps_the_scorer() -> None:
+    store = MemoryOutcomeStore(records(SLUGS, count=60))
+    clock = FakeClock()
+    scoring = LocalScoring(store, min_outcomes=20, refit_seconds=10, clock=clock)
+    scoring.start()
+    first = await scoring.wait_fitted()
+    clock.advance(11)
+    assert scoring.current() is first  # a refit started; it finds nothing new
+    assert await scoring.wait_fitted() is first
+    store.append(records(SLUGS, count=1)[0])
+    clock.advance(11)
+    scoring.current()
+    assert await scoring.wait_fitted() is not first

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from router.routing.auto.local import LocalScorerUnavailable, require_numpy
+from router.routing.auto.local import numpy_missing
 from router.routing.auto.local.scorer import LocalScorer
 from router.routing.auto.outcomes import JsonlOutcomeStore, OutcomeRecord, OutcomeStore
 from router.settings import RouterConfig
@@ -35,6 +35,7 @@ class LocalScoring:
         store: OutcomeStore,
         *,
         min_outcomes: int,
+        required: bool = True,
         refit_every: int = REFIT_EVERY,
         refit_seconds: float = REFIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
@@ -47,14 +48,18 @@ class LocalScoring:
         self._clock = clock
         self._scorer: LocalScorer | None = None
         self._fitted_at: float | None = None
+        self._fitted_size: int | None = None
         self._pending = 0
         self._fitting: asyncio.Task[None] | None = None
         self._again = False
-        try:
-            require_numpy()
-        except LocalScorerUnavailable as exc:
-            self.unavailable = str(exc)
-            _log.error("local_scorer_unavailable", error=self.unavailable)
+        # Checked without importing numpy: a proxy whose store is still empty never
+        # loads it (start-up time, memory).
+        self.unavailable = numpy_missing()
+        if self.unavailable is not None:
+            # Asked for (classifier local, local_first): an error. Only the fallback, on
+            # by default: a note, since nobody chose it.
+            log = _log.error if required else _log.info
+            log("local_scorer_unavailable", error=self.unavailable)
 
     def start(self) -> None:
         """Begin the first fit now, when there is an event loop to run it."""
@@ -135,8 +140,14 @@ class LocalScoring:
             self._fitting = asyncio.get_running_loop().create_task(self._fit())
 
     def _fit_now(self) -> LocalScorer:
+        size = self.store.size()
+        if self._scorer is not None and size == self._fitted_size:
+            return self._scorer  # nothing new since the last fit
+        if size == 0:
+            return LocalScorer({}, 0)
         scorer = LocalScorer.fit(self.store.records(), min_outcomes=self.min_outcomes)
         _release_freed_memory()
+        self._fitted_size = size
         return scorer
 
 
@@ -156,7 +167,8 @@ def scoring_for(config: RouterConfig, learned: Path | None) -> LocalScoring | No
     """The local scoring these settings ask for: over `router.outcomes_path` (a JSONL
     store) when it is set, else over the proxy's learning store at `learned`. Always
     when the classifier is local or local_first is on; as the fallback only when there
-    is a store to learn from."""
+    is a store to learn from (the learning store may still be created: it is read
+    again at each refit)."""
     if not (config.uses_local or config.local_fallback):
         return None
     store: Any
@@ -167,12 +179,12 @@ def scoring_for(config: RouterConfig, learned: Path | None) -> LocalScoring | No
         from router.learning.local_source import LearnedOutcomes
 
         store = LearnedOutcomes(learned)
-        exists = learned.exists()
+        exists = True
     else:
         return None
     if not config.uses_local and not exists:
         return None
-    return LocalScoring(store, min_outcomes=config.local_min_outcomes)
+    return LocalScoring(store, min_outcomes=config.local_min_outcomes, required=config.uses_local)
 
 
 def signature(config: RouterConfig) -> tuple[Any, ...]:
