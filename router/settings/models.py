@@ -361,7 +361,7 @@ class RouterConfig(BaseModel):
     local_first_confidence: float = Field(default=0.9, ge=0, le=1)
     local_fallback: bool = True
     """When the classifier model fails, let the local scorer decide instead of the
-    default (once the outcome store exists and has enough outcomes)."""
+    default (once every eligible candidate has local_min_outcomes outcomes)."""
     local_min_outcomes: int = Field(default=50, ge=1)
     """Outcomes a candidate needs before the local scorer scores it."""
     outcomes_path: str | None = None
