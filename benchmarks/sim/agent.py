@@ -51,7 +51,8 @@ def _prompt_and_steps(messages: list[dict[str, Any]]) -> tuple[str, int]:
         message = messages[index]
         if message.get("role") != "user":
             continue
-        typed = [t for t in _texts(message) if not t.lstrip().startswith(_CONTEXT_PREFIXES)]
+        texts = _texts(message)
+        typed = [t for t in texts if not t.lstrip().startswith(_CONTEXT_PREFIXES)] or texts
         if typed:
             steps = sum(1 for m in messages[index + 1 :] if m.get("role") == "tool")
             return "\n".join(typed), steps

@@ -74,7 +74,13 @@ class HiddenWorld:
         return self._repeat_of.get(cwd or "", 0)
 
     def task_for(self, prompt: str) -> Task | None:
-        return self._by_prompt.get(prompt.strip())
+        """The task whose prompt this is; a strict chat upstream's messages may have the
+        prompt merged behind Codex's context blocks, so a known prompt inside counts."""
+        exact = self._by_prompt.get(prompt.strip())
+        if exact is not None:
+            return exact
+        inside = [known for known in self._by_prompt if known and known in prompt]
+        return self._by_prompt[max(inside, key=len)] if inside else None
 
     def succeeds(self, task: Task, model: SimModel, repeat: int) -> bool:
         chance = success_probability(model.skill, task.spec.difficulty, self.slope)
