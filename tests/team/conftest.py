@@ -1,0 +1,1 @@
+from tests.team.redis_server import redis_server  # noqa: F401  (re-exported as a fixture)
