@@ -23,6 +23,7 @@ from router.telemetry.logs import get_logger
 log = get_logger("autorouter.budgets")
 
 WARNING_INTERVAL = 60.0
+_PHRASES = {"day": "today", "week": "this week", "month": "this month"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +43,8 @@ class Spent:
 
     def message(self) -> str:
         return (
-            f"budget exhausted: {self.spent:.2f} of {self.budget:.2f} USD spent this "
-            f"{self.period}; it renews at {self.renews.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            f"budget exhausted: {self.spent:.2f} of {self.budget:.2f} USD spent "
+            f"{_PHRASES[self.period]}; it renews at {self.renews.strftime('%Y-%m-%dT%H:%M:%SZ')}"
         )
 
     def retry_after(self, now: float) -> int:
