@@ -24,6 +24,7 @@ from router.routing.auto.policy import NoEligibleCandidate
 from router.routing.dispatch import Dispatcher, RoutePlan, UnknownModel
 from router.routing.upstreams import Upstreams
 from router.settings import SettingsStore
+from router.shared.ledger import UsageLedger
 from router.shared.open import open_shared_state
 from router.telemetry.ledger import cost_usd, usage_counts
 from router.telemetry.logs import RoutingLog, get_logger
@@ -51,6 +52,7 @@ class AppState:
         learning_dir = routing_log.path.parent if routing_log is not None else None
         self.shared = open_shared_state(store.current())
         self.clients = ClientGate(store, self.shared)
+        self.ledger = UsageLedger(self.shared)
         self.dispatcher = Dispatcher(
             store, upstreams, learning_dir=learning_dir, shared=self.shared
         )
@@ -219,6 +221,7 @@ def log_request(
     if error:
         fields["error"] = error
     state.clients.charge(fields)
+    state.ledger.record(fields)
     log.info("request", **fields)
     state.metrics.observe_request(fields)
     if state.dispatcher.learning is not None:

@@ -321,6 +321,7 @@ def create_app(
         if state.dispatcher.learning is not None:
             state.dispatcher.learning.close()
         await state.clients.aclose()
+        await state.ledger.aclose()
         await state.shared.aclose()
         if state.routing_log is not None:
             state.routing_log.close()

@@ -20,13 +20,20 @@ from router.settings import ModelConfig, Settings
 
 if TYPE_CHECKING:
     from router.chatgpt.service import CodexService
+    from router.shared.state import SharedState
 
 
 class Credentials:
-    def __init__(self, environ: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        clock: Callable[[], float] = time.time,
+        shared: SharedState | None = None,
+    ) -> None:
         self._environ = environ
         self._clock = clock
-        self.keys = KeyRotation(environ, clock=clock)
+        self._shared = shared
+        self.keys = KeyRotation(environ, clock=clock, shared=shared)
 
     @cached_property
     def codex(self) -> CodexService:

@@ -86,7 +86,7 @@ class Dispatcher:
         self._shared = shared
         self._auto: AutoRouter | SharedAutoRouter | None = None
         self._auto_settings: Settings | None = None
-        self.credentials = Credentials(self._environ)
+        self.credentials = Credentials(self._environ, shared=shared)
 
     @property
     def settings(self) -> Settings:

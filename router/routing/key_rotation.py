@@ -5,6 +5,10 @@ one key further along per request. A key answered with HTTP 429 (or a quota refu
 before the first byte rests until `Retry-After` says (a minute when it does not) and the
 same request is retried with the next key. Pool members are named `key1`, `key2`...,
 never by the key, so nothing secret reaches a log line.
+
+With a distributed shared state, a key put to rest is written there under a prefix of
+its SHA-256, and every instance reads those rests before choosing a key, so a key
+refused on one instance is skipped by all of them.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from adapters.accounts import CredentialPool, Verdict, rotate
 from adapters.base import Target, UpstreamError
 from router.settings import ModelConfig
+
+if TYPE_CHECKING:
+    from router.shared.state import SharedState
 
 DEFAULT_COOLDOWN_SECONDS = 60.0
 T = TypeVar("T")
@@ -46,9 +53,15 @@ def _cooldown(exc: UpstreamError, now: float) -> float | None:
 
 
 class KeyRotation:
-    def __init__(self, environ: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        clock: Callable[[], float] = time.time,
+        shared: SharedState | None = None,
+    ) -> None:
         self._environ = environ
         self._clock = clock
+        self._shared = shared if shared is not None and shared.distributed else None
         self._pools: dict[str, tuple[tuple[str, ...], CredentialPool]] = {}
 
     def _pool(self, slug: str, keys: list[str]) -> CredentialPool:
@@ -69,6 +82,7 @@ class KeyRotation:
         if len(keys) < 2 or model.api_key is not None or model.api_key_env is not None:
             return await op(target)
         pool = self._pool(model.slug, keys)
+        before = await self._pull_rests(model.slug, pool)
 
         async def attempt(member: str) -> T:
             return await op(replace(target, api_key=keys[int(member[3:]) - 1]))
@@ -88,4 +102,34 @@ class KeyRotation:
                 fallback_ok=True,
             )
 
-        return await rotate(pool, attempt, judge, exhausted)
+        try:
+            return await rotate(pool, attempt, judge, exhausted)
+        finally:
+            await self._push_rests(model.slug, pool, before)
+
+    def _members(self, slug: str) -> list[tuple[str, str]]:
+        """(pool member, the shared name of its key: a prefix of the key's SHA-256)."""
+        return [(f"key{i + 1}", digest[:16]) for i, digest in enumerate(self._pools[slug][0])]
+
+    async def _pull_rests(self, slug: str, pool: CredentialPool) -> dict[str, float]:
+        """Take the rests other instances gave this model's keys; the rests now known."""
+        if self._shared is None:
+            return {}
+        rests = await self._shared.deadlines(f"keys:{slug}")
+        known: dict[str, float] = {}
+        for member, name in self._members(slug):
+            mine = pool.state(member).exhausted_until or 0.0
+            until = rests.get(name, 0.0)
+            if until > mine:
+                pool.mark_exhausted(member, until)
+            known[member] = max(mine, until)
+        return known
+
+    async def _push_rests(self, slug: str, pool: CredentialPool, before: dict[str, float]) -> None:
+        """Share the rests this request gave out."""
+        if self._shared is None:
+            return
+        for member, name in self._members(slug):
+            until = pool.state(member).exhausted_until
+            if until is not None and until > before.get(member, 0.0) and until > self._clock():
+                await self._shared.set_deadline(f"keys:{slug}", name, until)

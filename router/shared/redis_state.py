@@ -18,7 +18,7 @@ import contextlib
 import math
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
@@ -77,6 +77,7 @@ class RedisState:
         self._missed_values: dict[str, tuple[bytes, float]] = {}
         self._missed_deadlines: dict[tuple[str, str], float | None] = {}
         self._missed_adds: dict[str, tuple[float, float]] = {}
+        self._missed_fields: dict[str, dict[str, float]] = {}
 
     def health(self) -> Health:
         return "ok" if self._up else "degraded"
@@ -161,6 +162,22 @@ class RedisState:
             return self._mirror.total_now(key)
         return float(raw) if raw is not None else 0.0
 
+    async def add_fields(self, key: str, amounts: Mapping[str, float]) -> None:
+        await self._mirror.add_fields(key, amounts)
+        try:
+            await self._run(lambda r: _add_fields(r, self._prefix + key, amounts))
+        except _Away:
+            missed = self._missed_fields.setdefault(key, {})
+            for name, amount in amounts.items():
+                missed[name] = missed.get(name, 0.0) + amount
+
+    async def fields(self, key: str) -> dict[str, float]:
+        try:
+            raw = await self._run(lambda r: r.hgetall(self._prefix + key))
+        except _Away:
+            return await self._mirror.fields(key)
+        return {_text(name): float(value) for name, value in raw.items()}
+
     async def aclose(self) -> None:
         if self._reconnecting is not None:
             self._reconnecting.cancel()
@@ -220,6 +237,9 @@ class RedisState:
         for key, (amount, ttl) in list(self._missed_adds.items()):
             await _add(self._client, self._prefix + key, amount, ttl)
             del self._missed_adds[key]
+        for key, amounts in list(self._missed_fields.items()):
+            await _add_fields(self._client, self._prefix + key, amounts)
+            del self._missed_fields[key]
 
 
 async def _add(client: Redis, key: str, amount: float, ttl: float) -> float:
@@ -228,6 +248,13 @@ async def _add(client: Redis, key: str, amount: float, ttl: float) -> float:
     pipe.expire(key, max(int(ttl), 1), nx=True)
     results: list[Any] = await pipe.execute()
     return float(results[0])
+
+
+async def _add_fields(client: Redis, key: str, amounts: Mapping[str, float]) -> None:
+    pipe = client.pipeline(transaction=False)
+    for name, amount in amounts.items():
+        pipe.hincrbyfloat(key, name, amount)
+    await pipe.execute()
 
 
 def _text(value: bytes | str) -> str:

@@ -8,7 +8,7 @@ Deadlines are wall-clock seconds (`time.time()`), the one clock instances share.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Literal, Protocol
 
 from cachetools import LRUCache
@@ -49,6 +49,11 @@ class SharedState(Protocol):
 
     async def total(self, key: str) -> float: ...
 
+    async def add_fields(self, key: str, amounts: Mapping[str, float]) -> None:
+        """Add to several counters of the table `key` at once (a usage ledger row)."""
+
+    async def fields(self, key: str) -> dict[str, float]: ...
+
     async def aclose(self) -> None: ...
 
 
@@ -64,6 +69,7 @@ class LocalState:
         self._locks: dict[str, float] = {}
         self._deadlines: dict[str, dict[str, float]] = {}
         self._counters: dict[str, tuple[float, float]] = {}
+        self._tables: dict[str, dict[str, float]] = {}
 
     def health(self) -> Health:
         return "ok"
@@ -135,6 +141,14 @@ class LocalState:
     def total_now(self, key: str) -> float:
         total, until = self._counters.get(key, (0.0, 0.0))
         return total if until > self._clock() else 0.0
+
+    async def add_fields(self, key: str, amounts: Mapping[str, float]) -> None:
+        table = self._tables.setdefault(key, {})
+        for name, amount in amounts.items():
+            table[name] = table.get(name, 0.0) + amount
+
+    async def fields(self, key: str) -> dict[str, float]:
+        return dict(self._tables.get(key, {}))
 
     async def aclose(self) -> None:
         return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 import time
 import uuid
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from examples.mockupstream import HttpError, MockUpstream, Slow, classifier_handler
+from examples.mockupstream import HttpError, MockUpstream, Slow, Text, classifier_handler
 from tests.proxy import ProxyFactory, RunningProxy, chat_model
 from tests.team.redis_server import RedisServer
 
@@ -159,6 +161,7 @@ async def test_a_budget_spent_across_both_instances_is_refused_on_either(
     logged = [r for p in (a, b) for r in p.routing_records("request")]
     assert [r["client"] for r in logged] == ["alice", "alice"]
     assert "alice-secret-key" not in a.routing_log.read_text() + b.routing_log.read_text()
+    assert "alice-secret-key" not in await redis_keys_and_values(redis_server)
 
 
 async def test_redis_stopping_mid_run_never_hangs_a_request_and_sharing_resumes(
@@ -190,3 +193,68 @@ async def test_redis_stopping_mid_run_never_hangs_a_request_and_sharing_resumes(
     after = [await ask(proxy, HARD, fresh) for proxy in (b, a, b)]
     assert [r.headers["x-autorouter-reason"] for r in after] == ["scored", "cache_hit", "cache_hit"]
     assert len(mock_upstream.requests_for("mock-classifier")) == 1
+
+
+async def test_stats_against_either_instance_report_the_whole_fleet(
+    pair: tuple[RunningProxy, RunningProxy], tmp_path: Any
+) -> None:
+    a, b = pair
+    for proxy in (a, b, b):
+        assert (await ask(proxy, HARD, task_headers())).status_code == 200
+    await asyncio.sleep(0.1)  # ledger rows are written in the background
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "router",
+        "stats",
+        "--settings",
+        str(a.settings_path),
+        "--routing-log",
+        str(a.routing_log),
+        env={**os.environ, "AUTOROUTER_STATE_DIR": str(tmp_path)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    fleet = out.decode().split("\n\n")[0]
+    assert "All instances (shared ledger" in fleet
+    [strong] = [line.split() for line in fleet.splitlines() if line.strip().startswith("strong")]
+    assert strong[1] == "3"  # all three requests, though this log holds one
+
+
+async def test_an_api_key_put_to_rest_on_one_instance_is_skipped_by_the_other(
+    mock_upstream: MockUpstream, proxy_factory: ProxyFactory, redis_server: RedisServer
+) -> None:
+    keyed = chat_model("keyed", mock_upstream.base_url)
+    del keyed["api_key"]
+    keyed["api_keys"] = ["key-one-0000", "key-two-0000"]
+    settings = {"models": [keyed], "state": {"redis_url": redis_server.url}}
+    a, b = await proxy_factory(settings), await proxy_factory(settings)
+    mock_upstream.script(
+        "keyed",
+        HttpError(429, {"error": {"message": "Rate limit reached"}}, {"retry-after": "30"}),
+        Text("from key two"),
+        Text("still key two"),
+    )
+    assert (await ask(a, "hi", {}, model="keyed")).status_code == 200
+    assert (await ask(b, "hi", {}, model="keyed")).status_code == 200
+    keys = [r.headers.get("authorization") for r in mock_upstream.requests_for("keyed")]
+    # B starts its own round robin at key one, but key one rests for 30 s everywhere.
+    assert keys == ["Bearer key-one-0000", "Bearer key-two-0000", "Bearer key-two-0000"]
+    assert "key-one-0000" not in (await redis_keys_and_values(redis_server))
+
+
+async def redis_keys_and_values(server: RedisServer) -> str:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(server.url)
+    try:
+        dump = []
+        for key in await client.keys("*"):
+            kind = (await client.type(key)).decode()
+            value = await client.hgetall(key) if kind == "hash" else await client.get(key)
+            dump.append(f"{key!r} {value!r}")
+        return "\n".join(dump)
+    finally:
+        await client.aclose()
