@@ -42,7 +42,7 @@ class Credentials:
         # memory a proxy without the passthrough never needs.
         from router.chatgpt.service import CodexService
 
-        return CodexService(self._environ, clock=self._clock)
+        return CodexService(self._environ, clock=self._clock, shared=self._shared)
 
     def model(self, settings: Settings, slug: str) -> ModelConfig | None:
         """A configured model, or an automatic `codex/<model>` passthrough slug."""

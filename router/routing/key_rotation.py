@@ -27,6 +27,8 @@ from router.settings import ModelConfig
 if TYPE_CHECKING:
     from router.shared.state import SharedState
 
+from router.shared.rests import SharedRests
+
 DEFAULT_COOLDOWN_SECONDS = 60.0
 T = TypeVar("T")
 
@@ -107,29 +109,15 @@ class KeyRotation:
         finally:
             await self._push_rests(model.slug, pool, before)
 
-    def _members(self, slug: str) -> list[tuple[str, str]]:
-        """(pool member, the shared name of its key: a prefix of the key's SHA-256)."""
-        return [(f"key{i + 1}", digest[:16]) for i, digest in enumerate(self._pools[slug][0])]
+    def _names(self, slug: str) -> dict[str, str]:
+        """Pool member -> the shared name of its key (a prefix of the key's SHA-256)."""
+        return {f"key{i + 1}": digest[:16] for i, digest in enumerate(self._pools[slug][0])}
 
     async def _pull_rests(self, slug: str, pool: CredentialPool) -> dict[str, float]:
-        """Take the rests other instances gave this model's keys; the rests now known."""
         if self._shared is None:
             return {}
-        rests = await self._shared.deadlines(f"keys:{slug}")
-        known: dict[str, float] = {}
-        for member, name in self._members(slug):
-            mine = pool.state(member).exhausted_until or 0.0
-            until = rests.get(name, 0.0)
-            if until > mine:
-                pool.mark_exhausted(member, until)
-            known[member] = max(mine, until)
-        return known
+        return await SharedRests(self._shared, f"keys:{slug}").pull(pool, self._names(slug))
 
     async def _push_rests(self, slug: str, pool: CredentialPool, before: dict[str, float]) -> None:
-        """Share the rests this request gave out."""
-        if self._shared is None:
-            return
-        for member, name in self._members(slug):
-            until = pool.state(member).exhausted_until
-            if until is not None and until > before.get(member, 0.0) and until > self._clock():
-                await self._shared.set_deadline(f"keys:{slug}", name, until)
+        if self._shared is not None:
+            await SharedRests(self._shared, f"keys:{slug}").push(pool, self._names(slug), before)
