@@ -28,6 +28,10 @@ $(CLAUDE_CODE):
 demo: setup
 	$(PY) examples/auto_router_demo.py
 
+# Two instances sharing a real Redis behind a round-robin balancer, one Codex task.
+demo-team: setup redis
+	$(PY) examples/team_demo.py
+
 # The picker's browser test drives a real headless Chromium. Debian's package is the one
 # way to get a browser here (npm packages download theirs at install time, which fails
 # offline); where apt-get cannot run as root, that one test is skipped with its reason.
