@@ -30,14 +30,13 @@ class UsageLedger:
             return
         amounts = {name: float(fields.get(name) or 0) for name in COUNTED}
         amounts["requests"] = 1.0
-        writes = [self._shared.add_fields(MODELS, _row(str(fields.get("slug")), amounts))]
+        rows = {MODELS: _row(str(fields.get("slug")), amounts)}
         client = fields.get("client")
         if client:
-            writes.append(self._shared.add_fields(CLIENTS, _row(str(client), amounts)))
-        for write in writes:
-            future = asyncio.ensure_future(write)
-            self._writes.add(future)
-            future.add_done_callback(self._writes.discard)
+            rows[CLIENTS] = _row(str(client), amounts)
+        future = asyncio.ensure_future(self._shared.add_fields(rows))
+        self._writes.add(future)
+        future.add_done_callback(self._writes.discard)
 
     async def aclose(self) -> None:
         if self._writes:

@@ -94,6 +94,25 @@ class RedisState:
             self._mirror.put_now(key, value, ttl)
         return value
 
+    async def get_with_deadlines(
+        self, key: str, ttl: float, table: str
+    ) -> tuple[bytes | None, dict[str, float]]:
+        async def both(r: Redis) -> list[Any]:
+            pipe = r.pipeline(transaction=False)
+            pipe.getex(self._prefix + key, px=_ms(ttl))
+            pipe.hgetall(self._prefix + table)
+            results: list[Any] = await pipe.execute()
+            return results
+
+        try:
+            raw, deadlines = await self._run(both)
+        except _Away:
+            return self._mirror.get_now(key, ttl), self._mirror.deadlines_now(table)
+        value = raw.encode() if isinstance(raw, str) else raw
+        if value is not None:
+            self._mirror.put_now(key, value, ttl)
+        return value, self._mirror_deadlines(table, deadlines)
+
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         self._mirror.put_now(key, value, ttl)
         try:
@@ -121,13 +140,14 @@ class RedisState:
             raw = await self._run(lambda r: r.hgetall(self._prefix + key))
         except _Away:
             return self._mirror.deadlines_now(key)
+        return self._mirror_deadlines(key, raw)
+
+    def _mirror_deadlines(self, key: str, raw: Mapping[Any, Any]) -> dict[str, float]:
+        """The live entries of a deadline table read from Redis, kept in the mirror too."""
         now = self._clock()
         table = {_text(name): float(until) for name, until in raw.items()}
         live = {name: until for name, until in table.items() if until > now}
-        for name, until in live.items():
-            await self._mirror.set_deadline(key, name, until)
-        for name in set(self._mirror.deadlines_now(key)) - set(live):
-            await self._mirror.clear_deadline(key, name)
+        self._mirror.replace_deadlines(key, live)
         return live
 
     async def set_deadline(self, key: str, name: str, until: float) -> None:
@@ -162,14 +182,15 @@ class RedisState:
             return self._mirror.total_now(key)
         return float(raw) if raw is not None else 0.0
 
-    async def add_fields(self, key: str, amounts: Mapping[str, float]) -> None:
-        await self._mirror.add_fields(key, amounts)
+    async def add_fields(self, rows: Mapping[str, Mapping[str, float]]) -> None:
+        await self._mirror.add_fields(rows)
         try:
-            await self._run(lambda r: _add_fields(r, self._prefix + key, amounts))
+            await self._run(lambda r: _add_fields(r, self._prefix, rows))
         except _Away:
-            missed = self._missed_fields.setdefault(key, {})
-            for name, amount in amounts.items():
-                missed[name] = missed.get(name, 0.0) + amount
+            for key, amounts in rows.items():
+                missed = self._missed_fields.setdefault(key, {})
+                for name, amount in amounts.items():
+                    missed[name] = missed.get(name, 0.0) + amount
 
     async def fields(self, key: str) -> dict[str, float]:
         try:
@@ -237,9 +258,9 @@ class RedisState:
         for key, (amount, ttl) in list(self._missed_adds.items()):
             await _add(self._client, self._prefix + key, amount, ttl)
             del self._missed_adds[key]
-        for key, amounts in list(self._missed_fields.items()):
-            await _add_fields(self._client, self._prefix + key, amounts)
-            del self._missed_fields[key]
+        if self._missed_fields:
+            await _add_fields(self._client, self._prefix, self._missed_fields)
+            self._missed_fields = {}
 
 
 async def _add(client: Redis, key: str, amount: float, ttl: float) -> float:
@@ -250,10 +271,11 @@ async def _add(client: Redis, key: str, amount: float, ttl: float) -> float:
     return float(results[0])
 
 
-async def _add_fields(client: Redis, key: str, amounts: Mapping[str, float]) -> None:
+async def _add_fields(client: Redis, prefix: str, rows: Mapping[str, Mapping[str, float]]) -> None:
     pipe = client.pipeline(transaction=False)
-    for name, amount in amounts.items():
-        pipe.hincrbyfloat(key, name, amount)
+    for key, amounts in rows.items():
+        for name, amount in amounts.items():
+            pipe.hincrbyfloat(prefix + key, name, amount)
     await pipe.execute()
 
 

@@ -30,6 +30,11 @@ class SharedState(Protocol):
     async def get(self, key: str, ttl: float) -> bytes | None:
         """The value under `key`, its lifetime restarted at `ttl` seconds."""
 
+    async def get_with_deadlines(
+        self, key: str, ttl: float, table: str
+    ) -> tuple[bytes | None, dict[str, float]]:
+        """`get(key, ttl)` and `deadlines(table)` in one round trip (every routed request)."""
+
     async def put(self, key: str, value: bytes, ttl: float) -> None: ...
 
     async def claim(self, key: str, ttl: float) -> bool:
@@ -49,8 +54,8 @@ class SharedState(Protocol):
 
     async def total(self, key: str) -> float: ...
 
-    async def add_fields(self, key: str, amounts: Mapping[str, float]) -> None:
-        """Add to several counters of the table `key` at once (a usage ledger row)."""
+    async def add_fields(self, rows: Mapping[str, Mapping[str, float]]) -> None:
+        """Add to counters of several tables at once (table -> counter -> amount)."""
 
     async def fields(self, key: str) -> dict[str, float]: ...
 
@@ -89,6 +94,11 @@ class LocalState:
         self._values[key] = (value, now + ttl)
         return value
 
+    async def get_with_deadlines(
+        self, key: str, ttl: float, table: str
+    ) -> tuple[bytes | None, dict[str, float]]:
+        return self.get_now(key, ttl), self.deadlines_now(table)
+
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         self.put_now(key, value, ttl)
 
@@ -118,6 +128,9 @@ class LocalState:
     async def set_deadline(self, key: str, name: str, until: float) -> None:
         self._deadlines.setdefault(key, {})[name] = until
 
+    def replace_deadlines(self, key: str, table: Mapping[str, float]) -> None:
+        self._deadlines[key] = dict(table)
+
     async def clear_deadline(self, key: str, name: str) -> None:
         self._deadlines.get(key, {}).pop(name, None)
 
@@ -142,10 +155,11 @@ class LocalState:
         total, until = self._counters.get(key, (0.0, 0.0))
         return total if until > self._clock() else 0.0
 
-    async def add_fields(self, key: str, amounts: Mapping[str, float]) -> None:
-        table = self._tables.setdefault(key, {})
-        for name, amount in amounts.items():
-            table[name] = table.get(name, 0.0) + amount
+    async def add_fields(self, rows: Mapping[str, Mapping[str, float]]) -> None:
+        for key, amounts in rows.items():
+            table = self._tables.setdefault(key, {})
+            for name, amount in amounts.items():
+                table[name] = table.get(name, 0.0) + amount
 
     async def fields(self, key: str) -> dict[str, float]:
         return dict(self._tables.get(key, {}))

@@ -59,11 +59,15 @@ class SharedAutoRouter:
     # -- decisions ---------------------------------------------------------------------
 
     async def decide(self, key: TaskKey, body: Mapping[str, Any]) -> RouteDecision:
-        await self._pull_cooldowns()
+        # The common case, a task's later round trip, costs this one round trip.
+        raw, cooldowns = await self._shared.get_with_deadlines(
+            self._decision_key(key.value), self._ttl(), COOLDOWNS
+        )
+        self._load_cooldowns(cooldowns)
+        known = self._remember(key.value, raw)
         if key.kind == "compaction":
-            await self._pull_decision(key.value)
             return await self.inner.decide_compaction(key, body)
-        if await self._pull_decision(key.value):
+        if known:
             return await self.inner.decide(key, body)
         # Shielded: a client that goes away must not leave the lock held or the
         # decision unpublished for the instances waiting on it.
@@ -128,7 +132,9 @@ class SharedAutoRouter:
 
     async def _pull_decision(self, task: str) -> bool:
         """Take the task's shared decision into the local cache; False if there is none."""
-        raw = await self._shared.get(self._decision_key(task), self._ttl())
+        return self._remember(task, await self._shared.get(self._decision_key(task), self._ttl()))
+
+    def _remember(self, task: str, raw: bytes | None) -> bool:
         decision = _decode(raw) if raw is not None else None
         if decision is None:
             return False
@@ -136,7 +142,9 @@ class SharedAutoRouter:
         return True
 
     async def _pull_cooldowns(self) -> None:
-        table = await self._shared.deadlines(COOLDOWNS)
+        self._load_cooldowns(await self._shared.deadlines(COOLDOWNS))
+
+    def _load_cooldowns(self, table: Mapping[str, float]) -> None:
         now = self._clock()
         self.inner.cooldowns.load({slug: until - now for slug, until in table.items()})
 
