@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
 import uuid
@@ -258,3 +259,37 @@ async def redis_keys_and_values(server: RedisServer) -> str:
         return "\n".join(dump)
     finally:
         await client.aclose()
+
+
+async def test_a_redis_that_stops_answering_costs_a_request_at_most_its_timeout(
+    pair: tuple[RunningProxy, RunningProxy],
+    redis_server: RedisServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    a, b = pair
+    headers = task_headers()
+    assert (await ask(a, HARD, headers)).status_code == 200
+    assert redis_server.process is not None
+    redis_server.process.send_signal(signal.SIGSTOP)  # connections open, nothing answers
+    try:
+        timings = []
+        for proxy in (a, b, a, b, a):
+            started = time.monotonic()
+            response = await ask(proxy, HARD, headers, timeout=5)
+            timings.append(time.monotonic() - started)
+            assert response.status_code == 200
+            assert response.headers["x-autorouter-model"] == "strong"
+        # The first request on each instance waits out the timeout once; later ones not.
+        assert max(timings) < 2.0
+        assert sum(t > 0.4 for t in timings) <= 2
+        assert [(await health(p))["status"] for p in (a, b)] == ["degraded", "degraded"]
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if [(await health(p))["status"] for p in (a, b)] == ["ok", "ok"]:
+            break
+        await asyncio.sleep(0.2)
+    assert [(await health(p))["status"] for p in (a, b)] == ["ok", "ok"]
+    # One warning per instance for the whole outage.
+    assert capsys.readouterr().out.count("shared_state_unavailable") == 2
