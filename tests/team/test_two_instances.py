@@ -296,3 +296,25 @@ async def test_a_redis_that_stops_answering_costs_a_request_at_most_its_timeout(
     assert [(await health(p))["status"] for p in (a, b)] == ["ok", "ok"]
     # One warning per instance for the whole outage.
     assert warnings == ["shared_state_unavailable"] * 2
+
+
+async def test_a_task_moved_off_a_failing_model_stays_moved_on_every_instance(
+    mock_upstream: MockUpstream, proxy_factory: ProxyFactory, redis_server: RedisServer
+) -> None:
+    mock_upstream.on("mock-classifier", classifier_handler)
+    settings = team_settings(mock_upstream, redis_server.url)
+    settings["router"]["cooldown"] = 1
+    a, b = await proxy_factory(settings), await proxy_factory(settings)
+    task = task_headers()
+    assert (await ask(a, HARD, task)).headers["x-autorouter-model"] == "strong"
+    # Another task finds "strong" failing: it cools down for a second, everywhere.
+    mock_upstream.script("strong", HttpError(503, {"error": {"message": "overloaded"}}))
+    await ask(b, HARD, task_headers())
+    await asyncio.sleep(0.1)
+    moved = await ask(b, HARD, task)
+    assert moved.headers["x-autorouter-model"] != "strong"
+    await asyncio.sleep(1.2)  # the cooldown is over; the task stays where it moved
+    later = [await ask(proxy, HARD, task) for proxy in (a, b)]
+    assert [r.headers["x-autorouter-model"] for r in later] == [
+        moved.headers["x-autorouter-model"]
+    ] * 2

@@ -68,7 +68,14 @@ class SharedAutoRouter:
         if key.kind == "compaction":
             return await self.inner.decide_compaction(key, body)
         if known:
-            return await self.inner.decide(key, body)
+            decision = await self.inner.decide(key, body)
+            if decision.reason == "fallback":
+                # The task's model is cooling down and the task moved on for good (see
+                # `AutoRouter._from_cache`): every instance must serve it from there.
+                self._in_background(
+                    self._shared.put(self._decision_key(key.value), _encode(decision), self._ttl())
+                )
+            return decision
         # Shielded: a client that goes away must not leave the lock held or the
         # decision unpublished for the instances waiting on it.
         return await asyncio.shield(asyncio.ensure_future(self._decide_once(key, body)))
