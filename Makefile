@@ -9,7 +9,7 @@ CODEX := .tools/node_modules/.bin/codex
 CLAUDE_CODE_VERSION := 2.1.330
 CLAUDE_CODE := .tools/node_modules/.bin/claude
 
-.PHONY: setup browser demo test lint typecheck check bench-overhead bench bench-routellm bench-local soak clean
+.PHONY: setup browser redis demo demo-team test lint typecheck check bench-overhead bench bench-routellm bench-local soak clean
 
 setup: $(STAMP) $(CODEX) $(CLAUDE_CODE)
 
@@ -28,6 +28,10 @@ $(CLAUDE_CODE):
 demo: setup
 	$(PY) examples/auto_router_demo.py
 
+# Two instances sharing a real Redis behind a round-robin balancer, one Codex task.
+demo-team: setup redis
+	$(PY) examples/team_demo.py
+
 # The picker's browser test drives a real headless Chromium. Debian's package is the one
 # way to get a browser here (npm packages download theirs at install time, which fails
 # offline); where apt-get cannot run as root, that one test is skipped with its reason.
@@ -36,7 +40,14 @@ browser:
 		&& apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends chromium >/dev/null; } || echo "chromium not installed: the picker's browser test will be skipped"
 
-test: setup browser
+# The team-gateway tests run a real Redis: Debian's redis-server, installed the same way;
+# where it cannot be, those tests are skipped with their reason.
+redis:
+	-@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends redis-server >/dev/null; } || echo "redis-server not installed: the team-gateway tests will be skipped"
+
+test: setup browser redis
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

@@ -17,12 +17,15 @@ from aiohttp import web
 from adapters import jsonfast
 from adapters.base import UpstreamError
 from router.app.bodies import BodyRefused, read_body
+from router.app.client_keys import ClientGate, current_client
 from router.app.hosts import allowed_hosts
 from router.app.shutdown import InFlight
 from router.routing.auto.policy import NoEligibleCandidate
 from router.routing.dispatch import Dispatcher, RoutePlan, UnknownModel
 from router.routing.upstreams import Upstreams
 from router.settings import SettingsStore
+from router.shared.ledger import UsageLedger
+from router.shared.open import open_shared_state
 from router.telemetry.ledger import cost_usd, usage_counts
 from router.telemetry.logs import RoutingLog, get_logger
 from router.telemetry.metrics import Metrics
@@ -47,7 +50,12 @@ class AppState:
         # The outcome store and calibration live beside the routing log; without a log
         # (some tests, embedded use) Auto does not learn.
         learning_dir = routing_log.path.parent if routing_log is not None else None
-        self.dispatcher = Dispatcher(store, upstreams, learning_dir=learning_dir)
+        self.shared = open_shared_state(store.current())
+        self.clients = ClientGate(store, self.shared)
+        self.ledger = UsageLedger(self.shared)
+        self.dispatcher = Dispatcher(
+            store, upstreams, learning_dir=learning_dir, shared=self.shared
+        )
         self.in_flight = InFlight()
         self.metrics = Metrics()
         self._allowed_for: object = None
@@ -162,6 +170,12 @@ async def plan_request(
     *,
     compaction: bool = False,
 ) -> RoutePlan:
+    client = current_client()
+    requested = body.get("model")
+    if client is not None and client.models and requested not in client.models:
+        raise reject(
+            403, f"client {client.name!r} may not use model {requested!r}", code="model_not_allowed"
+        )
     try:
         plan = await state.dispatcher.plan(body, request.headers, compaction=compaction)
     except UnknownModel as exc:
@@ -206,6 +220,8 @@ def log_request(
     }
     if error:
         fields["error"] = error
+    state.clients.charge(fields)
+    state.ledger.record(fields)
     log.info("request", **fields)
     state.metrics.observe_request(fields)
     if state.dispatcher.learning is not None:

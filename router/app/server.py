@@ -264,7 +264,8 @@ async def handle_health(request: web.Request) -> web.Response:
     settings = state.store.current()
     return web.json_response(
         {
-            "status": "ok",
+            "status": state.shared.health(),
+            "shared_state": state.shared.kind,
             "service": SERVICE_NAME,
             "version": __version__,
             "pid": os.getpid(),
@@ -289,6 +290,7 @@ def create_app(
         middlewares=[
             in_flight_middleware(state.in_flight),
             request_guard_middleware(state.allowed_hosts, state.allowed_origins),
+            state.clients.middleware(),
             metrics_middleware(state.metrics),
             error_middleware,
         ],
@@ -318,6 +320,9 @@ def create_app(
         await state.upstreams.aclose()
         if state.dispatcher.learning is not None:
             state.dispatcher.learning.close()
+        await state.clients.aclose()
+        await state.ledger.aclose()
+        await state.shared.aclose()
         if state.routing_log is not None:
             state.routing_log.close()
 

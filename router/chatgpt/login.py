@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,6 +31,9 @@ import httpx
 from adapters.base import UpstreamError
 from router.settings.paths import atomic_write
 from router.telemetry.logs import get_logger
+
+if TYPE_CHECKING:
+    from router.shared.handoff import LoginHandoff
 
 log = get_logger("autorouter.codex_auth")
 
@@ -248,6 +252,7 @@ class LoginCredential:
         http: HttpFactory,
         environ: Mapping[str, str],
         clock: Callable[[], float] = time.time,
+        handoff: LoginHandoff | None = None,
     ) -> None:
         self.member = member
         self._store = store
@@ -255,6 +260,8 @@ class LoginCredential:
         self._url = environ.get(REFRESH_URL_ENV) or DEFAULT_REFRESH_URL
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._handoff = handoff
+        """Set behind a team gateway: one refresh across instances (router.shared)."""
 
     def __repr__(self) -> str:
         return f"LoginCredential(member={self.member!r})"
@@ -271,7 +278,7 @@ class LoginCredential:
             if not tokens.expired(self._clock()):
                 return tokens
             try:
-                fresh = await refresh_tokens(self._http, self._url, tokens)
+                fresh = await self._refresh(tokens)
             except UpstreamError:
                 # The file's owner (Codex, Pi) may have spent this refresh token a moment
                 # ago: its new login, if there is one, is as good as ours would have been.
@@ -283,6 +290,17 @@ class LoginCredential:
             self._store.save(fresh)
             log.info("codex_login_refreshed", member=self.member)
             return fresh
+
+    async def _refresh(self, tokens: Tokens) -> Tokens:
+        if self._handoff is None or not tokens.refresh_token:
+            return await refresh_tokens(self._http, self._url, tokens)
+
+        async def refresh() -> bytes:
+            fresh = await refresh_tokens(self._http, self._url, tokens)
+            return json.dumps(dataclasses.asdict(fresh)).encode()
+
+        shared = await self._handoff.refresh_once(tokens.refresh_token, refresh)
+        return Tokens(**json.loads(shared))
 
     async def authorization(self) -> tuple[str, str | None]:
         tokens = await self.tokens()

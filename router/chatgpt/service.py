@@ -62,11 +62,14 @@ from router.chatgpt.pat import (
 from router.chatgpt.token_source import personal_access_token
 from router.settings import DEFAULT_BASE_URLS, ModelConfig
 from router.settings.paths import state_dir
+from router.shared.handoff import LoginHandoff
+from router.shared.rests import SharedRests
 from router.telemetry.logs import get_logger
 
 if TYPE_CHECKING:
     from adapters.codex.adapter import CodexPassthroughAdapter
     from router.chatgpt.accounts_store import Account, AccountsStore, Usage
+    from router.shared.state import SharedState
 
 log = get_logger("autorouter.codex")
 
@@ -94,11 +97,18 @@ class CodexService:
         *,
         clock: Callable[[], float] = time.time,
         http: HttpFactory = http_client,
+        shared: SharedState | None = None,
     ) -> None:
         self._environ = environ
         self._clock = clock
         self._http = http
         self.pool = CredentialPool("usage", clock)
+        # Behind a team gateway: account rests and login refreshes are shared.
+        self._rests: SharedRests | None = None
+        self._handoff: LoginHandoff | None = None
+        if shared is not None and shared.distributed:
+            self._rests = SharedRests(shared, "accounts", clock)
+            self._handoff = LoginHandoff(shared)
         self.discovery = ModelDiscovery(environ, http, lambda: state_dir() / MODELS_CACHE)
         self._store: AccountsStore | None = None
         self._resolver: AccountIdResolver | None = None
@@ -169,7 +179,12 @@ class CodexService:
             built[member] = self._reuse(member) or PatCredential(member, pat, self._account_ids())
         elif not built and signature[2] and refusal is None:
             built[AMBIENT_LOGIN] = self._reuse(AMBIENT_LOGIN) or LoginCredential(
-                AMBIENT_LOGIN, AuthFileTokens(auth_path), self._http, self._environ, self._clock
+                AMBIENT_LOGIN,
+                AuthFileTokens(auth_path),
+                self._http,
+                self._environ,
+                self._clock,
+                self._handoff,
             )
         self._credentials = built
         self.pool.sync(built)
@@ -199,7 +214,9 @@ class CodexService:
             path = Path(account.linked_file)
             source = source_store(account.source, path)
             tokens = LinkedTokens(tokens, source, path, account.account_id)
-        return LoginCredential(account.id, tokens, self._http, self._environ, self._clock)
+        return LoginCredential(
+            account.id, tokens, self._http, self._environ, self._clock, self._handoff
+        )
 
     def available(self) -> bool:
         """Whether any credential is configured (passthrough slugs are offered then)."""
@@ -335,6 +352,8 @@ class CodexService:
             # Another account's login or token may well work where this one was refused.
             return Verdict(rotate=exc.status in (401, 403))
 
+        names = {member: member for member in credentials}
+        before = await self._rests.pull(self.pool, names) if self._rests is not None else {}
         try:
             return await rotate(
                 self.pool,
@@ -343,6 +362,8 @@ class CodexService:
                 lambda earliest: usage_limit_error(earliest, self._clock()),
             )
         finally:
+            if self._rests is not None:
+                await self._rests.push(self.pool, names, before)
             for member in credentials:
                 self._persist(member)
 

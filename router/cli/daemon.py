@@ -44,6 +44,8 @@ class ServeOptions:
     port: int
     routing_log: str | None = None
     allow_remote: bool = False
+    no_client_keys: bool = False
+    """Listen beyond loopback without `clients` (the network itself must keep others out)."""
     shutdown_grace: float = DEFAULT_GRACE
     """Seconds in-flight streams get to finish after SIGTERM (see router/app/shutdown.py)."""
     port_given: bool = True
@@ -93,7 +95,14 @@ class Running:
         return lines
 
 
-def check_bind_host(host: str, allow_remote: bool, extra_hosts: list[str]) -> None:
+def check_bind_host(
+    host: str,
+    allow_remote: bool,
+    extra_hosts: list[str],
+    *,
+    has_clients: bool = False,
+    no_client_keys: bool = False,
+) -> None:
     if host in LOOPBACK_HOSTS:
         return
     if not allow_remote:
@@ -106,6 +115,12 @@ def check_bind_host(host: str, allow_remote: bool, extra_hosts: list[str]) -> No
         raise ServeError(
             "--allow-remote needs server.allowed_hosts in the settings (or "
             "AUTOROUTER_ALLOWED_HOSTS): the Host names remote clients will use"
+        )
+    if not has_clients and not no_client_keys:
+        raise ServeError(
+            f"refusing to listen on {host} without client keys: anyone who reaches it could "
+            'spend your API keys. List "clients" in the settings (each with key_env or '
+            "key_sha256), or pass --no-client-keys if the network already keeps others out."
         )
 
 
@@ -175,7 +190,14 @@ def serve(options: ServeOptions, initial: Settings | None = None) -> None:
     as soon as it appears)."""
     configure_logging()
     store = SettingsStore(options.settings_path, initial)
-    check_bind_host(options.host, options.allow_remote, store.current().server.allowed_hosts)
+    settings = store.current()
+    check_bind_host(
+        options.host,
+        options.allow_remote,
+        settings.server.allowed_hosts,
+        has_clients=bool(settings.clients),
+        no_client_keys=options.no_client_keys,
+    )
     asyncio.run(_serve(options, store))
 
 
@@ -297,6 +319,8 @@ def _spawn(options: ServeOptions, wait: float) -> int:
         command += ["--routing-log", options.routing_log]
     if options.allow_remote:
         command.append("--allow-remote")
+    if options.no_client_keys:
+        command.append("--no-client-keys")
     command += ["--shutdown-grace", str(options.shutdown_grace)]
     log_path = log_file()
     with open(log_path, "ab") as log_handle:

@@ -43,6 +43,7 @@ def _serve_options(args: argparse.Namespace, settings: Settings) -> daemon.Serve
         port_given=bool(args.port),
         routing_log=getattr(args, "routing_log", None),
         allow_remote=getattr(args, "allow_remote", False),
+        no_client_keys=getattr(args, "no_client_keys", False),
         shutdown_grace=_grace(args),
     )
 
@@ -277,7 +278,13 @@ def build_parser(command_name: str | None = None) -> argparse.ArgumentParser:
         p.add_argument(
             "--allow-remote",
             action="store_true",
-            help="allow listening on a non-loopback address (needs server.allowed_hosts)",
+            help="allow listening on a non-loopback address (needs server.allowed_hosts, "
+            "and clients in the settings or --no-client-keys)",
+        )
+        p.add_argument(
+            "--no-client-keys",
+            action="store_true",
+            help="listen beyond loopback without client keys (a trusted network only)",
         )
         p.add_argument(
             "--shutdown-grace",

@@ -20,13 +20,20 @@ from router.settings import ModelConfig, Settings
 
 if TYPE_CHECKING:
     from router.chatgpt.service import CodexService
+    from router.shared.state import SharedState
 
 
 class Credentials:
-    def __init__(self, environ: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        clock: Callable[[], float] = time.time,
+        shared: SharedState | None = None,
+    ) -> None:
         self._environ = environ
         self._clock = clock
-        self.keys = KeyRotation(environ, clock=clock)
+        self._shared = shared
+        self.keys = KeyRotation(environ, clock=clock, shared=shared)
 
     @cached_property
     def codex(self) -> CodexService:
@@ -35,7 +42,7 @@ class Credentials:
         # memory a proxy without the passthrough never needs.
         from router.chatgpt.service import CodexService
 
-        return CodexService(self._environ, clock=self._clock)
+        return CodexService(self._environ, clock=self._clock, shared=self._shared)
 
     def model(self, settings: Settings, slug: str) -> ModelConfig | None:
         """A configured model, or an automatic `codex/<model>` passthrough slug."""

@@ -28,6 +28,8 @@ from router.telemetry.logs import get_logger
 if TYPE_CHECKING:
     from router.learning.recorder import Learning
     from router.routing.auto.router import AutoRouter
+    from router.routing.auto.shared_router import SharedAutoRouter
+    from router.shared.state import SharedState
 
 log = get_logger("autorouter.dispatch")
 
@@ -73,23 +75,27 @@ class Dispatcher:
         upstreams: Upstreams,
         environ: Mapping[str, str] | None = None,
         learning_dir: Path | None = None,
+        *,
+        shared: SharedState | None = None,
     ) -> None:
         self._store = store
         self._learning_dir = learning_dir
         self.learning: Learning | None = None
         self._upstreams = upstreams
         self._environ = environ if environ is not None else os.environ
-        self._auto: AutoRouter | None = None
+        self._shared = shared
+        self._auto: AutoRouter | SharedAutoRouter | None = None
         self._auto_settings: Settings | None = None
-        self.credentials = Credentials(self._environ)
+        self.credentials = Credentials(self._environ, shared=shared)
 
     @property
     def settings(self) -> Settings:
         return self._store.current()
 
-    def auto_router(self, settings: Settings) -> AutoRouter | None:
+    def auto_router(self, settings: Settings) -> AutoRouter | SharedAutoRouter | None:
         """The Auto router for these settings, kept across requests (its cache and
-        cooldowns live in it) and told when the settings change."""
+        cooldowns live in it) and told when the settings change. With a distributed
+        shared state, it keeps its decisions and cooldowns in step with other instances."""
         if settings.auto_slug is None:
             return None
         if self._auto is None:
@@ -102,6 +108,10 @@ class Dispatcher:
 
                 self.learning = Learning(self._learning_dir)
             self._auto = AutoRouter(settings, self.call_model, learning=self.learning)
+            if self._shared is not None and self._shared.distributed:
+                from router.routing.auto.shared_router import SharedAutoRouter
+
+                self._auto = SharedAutoRouter(self._auto, self._shared)
         elif self._auto_settings is not settings:
             self._auto.update_settings(settings)
         self._auto_settings = settings

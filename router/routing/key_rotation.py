@@ -5,6 +5,10 @@ one key further along per request. A key answered with HTTP 429 (or a quota refu
 before the first byte rests until `Retry-After` says (a minute when it does not) and the
 same request is retried with the next key. Pool members are named `key1`, `key2`...,
 never by the key, so nothing secret reaches a log line.
+
+With a distributed shared state, a key put to rest is written there under a prefix of
+its SHA-256, and every instance reads those rests before choosing a key, so a key
+refused on one instance is skipped by all of them.
 """
 
 from __future__ import annotations
@@ -14,11 +18,16 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from adapters.accounts import CredentialPool, Verdict, rotate
 from adapters.base import Target, UpstreamError
 from router.settings import ModelConfig
+
+if TYPE_CHECKING:
+    from router.shared.state import SharedState
+
+from router.shared.rests import SharedRests
 
 DEFAULT_COOLDOWN_SECONDS = 60.0
 T = TypeVar("T")
@@ -46,9 +55,15 @@ def _cooldown(exc: UpstreamError, now: float) -> float | None:
 
 
 class KeyRotation:
-    def __init__(self, environ: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        clock: Callable[[], float] = time.time,
+        shared: SharedState | None = None,
+    ) -> None:
         self._environ = environ
         self._clock = clock
+        self._shared = shared if shared is not None and shared.distributed else None
         self._pools: dict[str, tuple[tuple[str, ...], CredentialPool]] = {}
 
     def _pool(self, slug: str, keys: list[str]) -> CredentialPool:
@@ -69,6 +84,7 @@ class KeyRotation:
         if len(keys) < 2 or model.api_key is not None or model.api_key_env is not None:
             return await op(target)
         pool = self._pool(model.slug, keys)
+        before = await self._pull_rests(model.slug, pool)
 
         async def attempt(member: str) -> T:
             return await op(replace(target, api_key=keys[int(member[3:]) - 1]))
@@ -88,4 +104,20 @@ class KeyRotation:
                 fallback_ok=True,
             )
 
-        return await rotate(pool, attempt, judge, exhausted)
+        try:
+            return await rotate(pool, attempt, judge, exhausted)
+        finally:
+            await self._push_rests(model.slug, pool, before)
+
+    def _names(self, slug: str) -> dict[str, str]:
+        """Pool member -> the shared name of its key (a prefix of the key's SHA-256)."""
+        return {f"key{i + 1}": digest[:16] for i, digest in enumerate(self._pools[slug][0])}
+
+    async def _pull_rests(self, slug: str, pool: CredentialPool) -> dict[str, float]:
+        if self._shared is None:
+            return {}
+        return await SharedRests(self._shared, f"keys:{slug}").pull(pool, self._names(slug))
+
+    async def _push_rests(self, slug: str, pool: CredentialPool, before: dict[str, float]) -> None:
+        if self._shared is not None:
+            await SharedRests(self._shared, f"keys:{slug}").push(pool, self._names(slug), before)

@@ -44,6 +44,7 @@ from router.settings.models import (
     SettingsError,
     log,
 )
+from router.settings.team import ClientConfig, StateConfig
 
 __all__ = [
     "DEFAULT_BASE_URLS",
@@ -51,6 +52,7 @@ __all__ = [
     "LOCAL_CLASSIFIER",
     "PROVIDER_KINDS",
     "Candidate",
+    "ClientConfig",
     "ModelConfig",
     "Price",
     "RouterConfig",
@@ -58,6 +60,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "SettingsStore",
+    "StateConfig",
     "default_settings_path",
     "load_settings",
     "make_slug",
@@ -116,9 +119,25 @@ def _parse(data: Any, source: Path | None) -> Settings:
     server = ServerConfig()
     if data.get("server") is not None:
         server = _validated(ServerConfig, canonical_section(data["server"], "server"), "server.")
+    team: dict[str, Any] = {}
+    if data.get("state") is not None:
+        team["state"] = _validated(StateConfig, canonical_section(data["state"], "state"), "state.")
+    if data.get("clients") is not None:
+        team["clients"] = _clients(data["clients"])
     return _validated(
-        Settings, {"models": models, "router": router, "server": server, "source": source}, ""
+        Settings,
+        {"models": models, "router": router, "server": server, "source": source, **team},
+        "",
     )
+
+
+def _clients(raw: Any) -> list[ClientConfig]:
+    if not isinstance(raw, list):
+        raise _Problem("clients: expected a list of client objects")
+    return [
+        _validated(ClientConfig, canonical_section(entry, f"clients[{i}]"), f"clients[{i}].")
+        for i, entry in enumerate(raw)
+    ]
 
 
 def _default_candidate_images(section: dict[str, Any], models: Mapping[str, ModelConfig]) -> None:

@@ -31,6 +31,7 @@ from adapters.base import Target, Timeouts
 from adapters.chat.reasoning import needs_reasoning_replay
 from router.settings.compat import canonical_model_entry, make_slug
 from router.settings.origins import normalize_origin
+from router.settings.team import ClientConfig, StateConfig, check_clients
 
 log = structlog.get_logger(__name__)
 
@@ -407,6 +408,8 @@ class Settings(BaseModel):
     models: list[ModelConfig]
     router: RouterConfig | None = None
     server: ServerConfig = Field(default_factory=ServerConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+    clients: list[ClientConfig] = Field(default_factory=list)
     source: Path | None = None
     _by_slug: dict[str, ModelConfig] = PrivateAttr(default_factory=dict)
 
@@ -419,6 +422,7 @@ class Settings(BaseModel):
             by_slug[model.slug] = model
         if self.router is not None:
             _check_router(self.router, by_slug)
+        check_clients(self.clients, set(by_slug) | {self.auto_slug or ""})
         self._by_slug = by_slug
         return self
 

@@ -300,7 +300,10 @@ def test_listening_beyond_loopback_needs_the_flag_and_an_allowlist() -> None:
         check_bind_host("0.0.0.0", allow_remote=False, extra_hosts=["box.lan"])
     with pytest.raises(ServeError, match="allowed_hosts"):
         check_bind_host("0.0.0.0", allow_remote=True, extra_hosts=[])
-    check_bind_host("0.0.0.0", allow_remote=True, extra_hosts=["box.lan"])
+    with pytest.raises(ServeError, match="without client keys"):
+        check_bind_host("0.0.0.0", allow_remote=True, extra_hosts=["box.lan"])
+    check_bind_host("0.0.0.0", allow_remote=True, extra_hosts=["box.lan"], has_clients=True)
+    check_bind_host("0.0.0.0", allow_remote=True, extra_hosts=["box.lan"], no_client_keys=True)
 
 
 async def test_a_remote_listener_says_so_at_start_up(home: Path) -> None:
@@ -333,6 +336,7 @@ async def test_a_remote_listener_says_so_at_start_up(home: Path) -> None:
         "--port",
         str(port),
         "--allow-remote",
+        "--no-client-keys",
         env={**os.environ},
         stderr=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.DEVNULL,

@@ -24,9 +24,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     settings = load_for(args)
     path = routing_log_path(args.routing_log, state_dir())
+    fleet = _fleet(settings)
+    if fleet is not None:
+        print(fleet + "\n")
     if not path.exists():
         print(f"no routing log at {path} yet", file=sys.stderr)
-        return 1
+        return 0 if fleet is not None else 1
     since = None
     if args.since:
         try:
@@ -41,6 +44,38 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.plot:
         return _plot(records, settings, since, Path(args.plot).expanduser())
     return 0
+
+
+def _fleet(settings: Any) -> str | None:
+    """The shared ledger's totals, when the settings name a Redis (None otherwise)."""
+    if settings.state.effective_url() is None:
+        return None
+    import asyncio
+
+    from router.shared.budgets import Budgets
+    from router.shared.ledger import CLIENTS, MODELS, format_fleet, read_table
+    from router.shared.open import open_shared_state
+
+    async def read() -> str:
+        shared = open_shared_state(settings)
+        try:
+            models = await read_table(shared, MODELS)
+            clients = await read_table(shared, CLIENTS)
+            budgets = Budgets(shared)
+            spent = [
+                f"  {client.name}: {await budgets.spent(client):.4f} of "
+                f"{client.budget_usd:.2f} USD this {client.period}"
+                for client in settings.clients
+                if client.budget_usd is not None
+            ]
+            if shared.health() == "degraded":
+                return "All instances: the shared state (Redis) does not answer"
+            text = format_fleet(models, clients)
+            return "\n".join([text, *(["Budgets:", *spent] if spent else [])])
+        finally:
+            await shared.aclose()
+
+    return asyncio.run(read())
 
 
 def _plot(records: list[dict[str, Any]], settings: Any, since: datetime | None, out: Path) -> int:

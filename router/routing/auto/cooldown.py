@@ -9,7 +9,7 @@ ban: when nothing else is eligible, a cooling model is still used.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 
 class Cooldowns:
@@ -35,6 +35,12 @@ class Cooldowns:
             del self._until[slug]
             return 0.0
         return left
+
+    def load(self, remaining: Mapping[str, float]) -> None:
+        """Replace every cooldown with `remaining` (slug -> seconds left), as another
+        instance's shared state reports them."""
+        now = self._clock()
+        self._until = {slug: now + left for slug, left in remaining.items() if left > 0}
 
     def cooling(self, slug: str) -> bool:
         return self.remaining(slug) > 0

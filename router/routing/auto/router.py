@@ -79,6 +79,18 @@ class AutoRouter:
         """The local scorer's state (where outcomes are recorded), when the settings use it."""
         return self._local
 
+    @property
+    def cooldowns(self) -> Cooldowns:
+        return self._cooldowns
+
+    def cached(self, task: str) -> RouteDecision | None:
+        """The task's remembered decision, if any (shared state compares it)."""
+        return self._cache.get(task)
+
+    def remember(self, task: str, decision: RouteDecision) -> None:
+        """Take a decision made elsewhere (another instance) as this task's own."""
+        self._cache.put(task, decision)
+
     # -- decisions ---------------------------------------------------------------------
 
     async def decide(self, key: TaskKey, body: Mapping[str, Any]) -> RouteDecision:
