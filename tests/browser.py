@@ -6,7 +6,9 @@ import asyncio
 import base64
 import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -84,7 +86,8 @@ class DevTools:
 async def chromium() -> AsyncIterator[DevTools]:
     """A fresh headless Chromium with an empty profile, and its first page."""
     assert CHROMIUM is not None
-    with tempfile.TemporaryDirectory() as profile_dir:
+    # Chromium's helper processes may still be writing the profile as it goes away.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile_dir:
         profile = Path(profile_dir)
         process = subprocess.Popen(
             [
@@ -104,6 +107,7 @@ async def chromium() -> AsyncIterator[DevTools]:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             devtools = await _devtools_url(profile, process)
@@ -116,9 +120,11 @@ async def chromium() -> AsyncIterator[DevTools]:
                     await browser.call("Page.enable")
                     yield browser
         finally:
-            process.terminate()
+            # The whole group: the browser and its renderer, GPU and zygote helpers.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=10)
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
