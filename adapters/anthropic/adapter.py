@@ -8,7 +8,7 @@ first byte are raised as `UpstreamError` and everything after it ends the event 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
@@ -16,7 +16,7 @@ import httpx
 from adapters import jsonfast
 from adapters.anthropic.request import responses_to_messages
 from adapters.anthropic.stream import MessagesStreamTranslator, message_to_response
-from adapters.base import EventBatch, Target, UpstreamError
+from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream
 from adapters.http import BodyReader, open_stream, post_json, stream_failure
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.thinking import origin_of
@@ -80,7 +80,9 @@ class AnthropicMessagesAdapter:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
+    async def stream(
+        self, request: Mapping[str, Any], target: Target
+    ) -> UpstreamStream[EventBatch]:
         tools = flatten_tools(request.get("tools"))
         body = responses_to_messages(request, target, stream=True, tools=tools)
         upstream = _upstream_name(target)
@@ -97,7 +99,10 @@ class AnthropicMessagesAdapter:
             ToolMap(tools),
             origin=origin_of(target.base_url),
         )
-        return _events(response, translator, upstream)
+        reader = BodyReader(response)
+        return UpstreamStream(
+            _events(reader, translator, upstream), reader, headers=response.headers
+        )
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         tools = flatten_tools(request.get("tools"))
@@ -134,10 +139,9 @@ def _upstream_name(target: Target) -> str:
 
 
 async def _events(
-    response: httpx.Response, translator: MessagesStreamTranslator, upstream: str
-) -> AsyncIterator[EventBatch]:
+    body: BodyReader, translator: MessagesStreamTranslator, upstream: str
+) -> AsyncGenerator[EventBatch, None]:
     decoder = SSEDecoder()
-    body = BodyReader(response)
     try:
         yield translator.start()
         try:

@@ -9,14 +9,14 @@ whatever happens to the upstream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
 import structlog
 
 from adapters import jsonfast
-from adapters.base import EventBatch, Target
+from adapters.base import EventBatch, Target, UpstreamStream
 from adapters.chat.request import responses_to_chat
 from adapters.chat.stream import UPSTREAM, ChatStreamTranslator, chat_completion_to_response
 from adapters.http import BodyReader, join_url, open_stream, post_json, stream_failure
@@ -61,7 +61,9 @@ class ChatCompletionsAdapter:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
+    async def stream(
+        self, request: Mapping[str, Any], target: Target
+    ) -> UpstreamStream[EventBatch]:
         tools = flatten_tools(request.get("tools"))
         body = responses_to_chat(request, target, stream=True, tools=tools)
         response = await open_stream(
@@ -78,7 +80,8 @@ class ChatCompletionsAdapter:
             secrets=[target.api_key],
             reasoning_origin=_reasoning_origin(target),
         )
-        return EventStream(_events(response, translator, target), response)
+        reader = BodyReader(response)
+        return UpstreamStream(_events(reader, translator, target), reader, headers=response.headers)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         tools = flatten_tools(request.get("tools"))
@@ -97,32 +100,6 @@ class ChatCompletionsAdapter:
             secrets=[target.api_key],
             reasoning_origin=_reasoning_origin(target),
         )
-
-
-class EventStream:
-    """The event batches of one upstream answer.
-
-    `aclose()` releases the upstream response even when iteration never started: an
-    async generator that was never entered runs no `finally` when it is closed.
-    """
-
-    __slots__ = ("_events", "_response")
-
-    def __init__(self, events: AsyncGenerator[EventBatch, None], response: httpx.Response) -> None:
-        self._events = events
-        self._response = response
-
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> EventBatch:
-        return await self._events.__anext__()
-
-    async def aclose(self) -> None:
-        try:
-            await self._events.aclose()
-        finally:
-            await self._response.aclose()
 
 
 class _Reader:
@@ -164,11 +141,10 @@ class _Reader:
 
 
 async def _events(
-    response: httpx.Response, translator: ChatStreamTranslator, target: Target
+    body: BodyReader, translator: ChatStreamTranslator, target: Target
 ) -> AsyncGenerator[EventBatch, None]:
     decoder = SSEDecoder()
     reader = _Reader(translator)
-    body = BodyReader(response)
     try:
         yield translator.start()
         while raw := await body.read():

@@ -19,21 +19,19 @@ payloads other than the first and last are passed on without being parsed.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
 
 from adapters.anthropic.adapter import messages_url, request_headers
-from adapters.base import Target
+from adapters.base import Answer, Outcome, Target, UpstreamStream
 from adapters.chat.adapter import DONE_MARKER, chat_headers
 from adapters.http import join_url, open_stream, post_json, stream_failure
 from adapters.inbound.anthropic_out import FOREIGN_SIGNATURE, error_body, error_type_for
-from adapters.inbound.stream import Answer, Outcome, usage_from_anthropic, usage_from_chat
+from adapters.inbound.stream import usage_from_anthropic, usage_from_chat
 from adapters.sse import SSEDecoder, SSEEvent
 
-ANTHROPIC_KIND = "anthropic:passthrough"
-CHAT_KIND = "chat:passthrough"
 CUT_OFF = "the upstream stream was cut off before it ended"
 MALFORMED = "the upstream sent an event that is not valid JSON"
 FORWARDED_ANTHROPIC_HEADERS = ("anthropic-beta",)
@@ -80,18 +78,18 @@ def chat_request(body: Mapping[str, Any], target: Target) -> dict[str, Any]:
 
 
 class AnthropicPassthrough:
-    """Forwards Messages requests to an Anthropic target; registered as `ANTHROPIC_KIND`.
+    """Forwards Messages requests to an Anthropic target (the passthrough for `anthropic`).
 
     `request` is the client's own body (its `model` is the name the client asked for);
     `target.client_headers` carries the client's `anthropic-beta`.
     """
 
-    kind = ANTHROPIC_KIND
+    kind = "anthropic"
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> AnthropicStream:
+    async def stream(self, request: Mapping[str, Any], target: Target) -> UpstreamStream[bytes]:
         response = await open_stream(
             self._client,
             messages_url(target.base_url),
@@ -100,7 +98,10 @@ class AnthropicPassthrough:
             target,
             upstream=_anthropic_name(target),
         )
-        return AnthropicStream(response, _client_model(request, target), _anthropic_name(target))
+        frames = _AnthropicFrames(_client_model(request, target), _anthropic_name(target))
+        return UpstreamStream(
+            frames.read(response), response, headers=response.headers, outcome=frames.outcome
+        )
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> Answer:
         answer = await post_json(
@@ -135,20 +136,19 @@ def _anthropic_headers(target: Target, *, stream: bool) -> dict[str, str]:
     return headers
 
 
-class AnthropicStream:
+class _AnthropicFrames:
     """An Anthropic upstream's stream with the model name and usage read on the way."""
 
-    def __init__(self, response: httpx.Response, model: str, upstream: str) -> None:
-        self._response = response
+    def __init__(self, model: str, upstream: str) -> None:
         self._model = model
         self._upstream = upstream
         self._usage: dict[str, Any] = {}
         self.outcome = Outcome()
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def read(self, response: httpx.Response) -> AsyncGenerator[bytes, None]:
         decoder = SSEDecoder()
         try:
-            async for raw in self._response.aiter_raw():
+            async for raw in response.aiter_raw():
                 data = b"".join(self._frame(event) for event in decoder.feed(raw))
                 if data:
                     yield data
@@ -194,19 +194,16 @@ class AnthropicStream:
         body = json.dumps(error_body(error_type_for(500, code), message))
         return f"event: error\ndata: {body}\n\n".encode()
 
-    async def aclose(self) -> None:
-        await self._response.aclose()
-
 
 class ChatPassthrough:
-    """Forwards chat-completions requests to a chat target; registered as `CHAT_KIND`."""
+    """Forwards chat-completions requests to a chat target (the passthrough for `chat`)."""
 
-    kind = CHAT_KIND
+    kind = "chat"
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> ChatStream:
+    async def stream(self, request: Mapping[str, Any], target: Target) -> UpstreamStream[bytes]:
         options = request.get("stream_options")
         wants_usage = isinstance(options, Mapping) and bool(options.get("include_usage"))
         response = await open_stream(
@@ -217,8 +214,9 @@ class ChatPassthrough:
             target,
             upstream=target.slug,
         )
-        return ChatStream(
-            response, _client_model(request, target), target.slug, wants_usage=wants_usage
+        chunks = _ChatChunks(_client_model(request, target), target.slug, wants_usage=wants_usage)
+        return UpstreamStream(
+            chunks.read(response), response, headers=response.headers, outcome=chunks.outcome
         )
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> Answer:
@@ -235,23 +233,20 @@ class ChatPassthrough:
         return Answer(answer, usage_from_chat(usage) if isinstance(usage, Mapping) else None)
 
 
-class ChatStream:
+class _ChatChunks:
     """A chat upstream's stream with the model name rewritten and usage read."""
 
-    def __init__(
-        self, response: httpx.Response, model: str, upstream: str, *, wants_usage: bool
-    ) -> None:
-        self._response = response
+    def __init__(self, model: str, upstream: str, *, wants_usage: bool) -> None:
         self._model = model
         self._upstream = upstream
         self._wants_usage = wants_usage
         self._finished = False
         self.outcome = Outcome()
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def read(self, response: httpx.Response) -> AsyncGenerator[bytes, None]:
         decoder = SSEDecoder()
         try:
-            async for raw in self._response.aiter_raw():
+            async for raw in response.aiter_raw():
                 data = b"".join(self._chunk(event) for event in decoder.feed(raw))
                 if data:
                     yield data
@@ -303,6 +298,3 @@ class ChatStream:
         self.outcome.error = "server_error"
         error = {"error": {"message": message, "type": "server_error", "code": "server_error"}}
         return b"data: " + json.dumps(error).encode() + b"\n\n"
-
-    async def aclose(self) -> None:
-        await self._response.aclose()

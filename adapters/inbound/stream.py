@@ -1,49 +1,23 @@
 """What the server writes back to an Anthropic or chat client: bytes in its dialect, plus
 what the routing log needs to know about the answer once it is over.
 
-A `DialectStream` is either an upstream's own stream passed through (`passthrough`) or a
-`TranslatedStream`: the Responses event batches an adapter produced, re-encoded by a
+The bytes come from an upstream's own stream passed through (`passthrough`) or from
+`translated`: the Responses event batches an adapter produced, re-encoded by a
 `DialectWriter`. Adapters guarantee exactly one terminal Responses event, so the outcome
 (status, usage, error code) is read from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
-from adapters.base import Event, EventBatch
+from adapters.base import EventBatch, Outcome, UpstreamStream
 from adapters.inbound.anthropic_out import Frame, MessagesEventWriter, encode_frames
 from adapters.inbound.chat_out import DONE, ChatChunkWriter, encode_chunks
-from adapters.responses.objects import TERMINAL_EVENTS, make_usage
+from adapters.responses.objects import TERMINAL_EVENTS, make_usage, record_outcome
 
 LOST_MESSAGE = "the upstream stream ended without a final event"
-
-
-@dataclass(slots=True)
-class Outcome:
-    """How an answer ended. `usage` is in the Responses shape the ledger reads."""
-
-    status: str = "lost"
-    usage: Mapping[str, Any] | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A non-streamed answer already in the client's dialect."""
-
-    body: dict[str, Any]
-    usage: Mapping[str, Any] | None
-
-
-class DialectStream(Protocol):
-    outcome: Outcome
-
-    def __aiter__(self) -> AsyncIterator[bytes]: ...
-
-    async def aclose(self) -> None: ...
 
 
 class DialectWriter(Protocol):
@@ -98,41 +72,33 @@ class ChatWriter:
         return encode_chunks([self._writer.fail({"message": LOST_MESSAGE})])
 
 
-class TranslatedStream:
+def translated(events: UpstreamStream[EventBatch], writer: DialectWriter) -> UpstreamStream[bytes]:
     """Responses event batches from any adapter, written in the client's dialect."""
+    outcome = Outcome()
+    return UpstreamStream(
+        _translate(events, writer, outcome),
+        events,
+        headers=events.headers,
+        relay_headers=events.relay_headers,
+        outcome=outcome,
+    )
 
-    __slots__ = ("_events", "_writer", "outcome")
 
-    def __init__(self, events: AsyncIterator[EventBatch], writer: DialectWriter) -> None:
-        self._events = events
-        self._writer = writer
-        self.outcome = Outcome()
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield self._writer.head()
-        terminal: Event | None = None
-        async for batch in self._events:
-            if batch and batch[-1].get("type") in TERMINAL_EVENTS:
-                terminal = batch[-1]
-                self._record(terminal["response"])
-            data = self._writer.encode(batch)
-            if data:
-                yield data
-            if terminal is not None:
-                break
-        yield self._writer.tail(terminal is not None)
-
-    def _record(self, response: Mapping[str, Any]) -> None:
-        self.outcome.status = str(response.get("status") or "completed")
-        self.outcome.usage = response.get("usage")
-        error = response.get("error")
-        if isinstance(error, Mapping):
-            self.outcome.error = str(error.get("code") or "server_error")
-
-    async def aclose(self) -> None:
-        close = getattr(self._events, "aclose", None)
-        if close is not None:
-            await close()
+async def _translate(
+    events: UpstreamStream[EventBatch], writer: DialectWriter, outcome: Outcome
+) -> AsyncGenerator[bytes, None]:
+    yield writer.head()
+    ended = False
+    async for batch in events:
+        if batch and batch[-1].get("type") in TERMINAL_EVENTS:
+            ended = True
+            record_outcome(outcome, batch[-1]["response"])
+        data = writer.encode(batch)
+        if data:
+            yield data
+        if ended:
+            break
+    yield writer.tail(ended)
 
 
 def usage_from_anthropic(usage: Mapping[str, Any]) -> dict[str, Any]:

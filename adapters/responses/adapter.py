@@ -10,14 +10,14 @@ like every other upstream's (`adapters.errors.http_error`), so Auto can fall bac
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from adapters.base import EventBatch, Target, UpstreamError
-from adapters.http import join_url, open_stream, post_json
-from adapters.responses.relay import RelayedEvents, failure_error, relay
+from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream
+from adapters.http import BodyReader, join_url, open_stream, post_json
+from adapters.responses.relay import failure_error, relay
 from adapters.responses.upstream import (
     AZURE,
     EventShaper,
@@ -70,7 +70,9 @@ class ResponsesAdapter:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
+    async def stream(
+        self, request: Mapping[str, Any], target: Target
+    ) -> UpstreamStream[EventBatch]:
         upstream = _upstream_name(target)
         response = await open_stream(
             self._client,
@@ -81,10 +83,11 @@ class ResponsesAdapter:
             upstream=upstream,
         )
         shaper = _shaper(request, target)
+        reader = BodyReader(response)
         events = relay(
-            response, _requested_model(request, target), upstream, shaper, slug=target.slug
+            reader, _requested_model(request, target), upstream, shaper, slug=target.slug
         )
-        return RelayedEvents(events, {})
+        return UpstreamStream(events, reader, headers=response.headers)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         upstream = _upstream_name(target)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from adapters.base import Event
+from adapters.base import Event, Outcome
 
 TERMINAL_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
@@ -84,3 +85,12 @@ def collect_response(events: list[Event]) -> dict[str, Any]:
         if event.get("type") in TERMINAL_EVENTS:
             return dict(event["response"])
     raise ValueError("event stream has no terminal event")
+
+
+def record_outcome(outcome: Outcome, response: Mapping[str, Any]) -> None:
+    """How an answer ended, from its terminal event's `response` object."""
+    outcome.status = str(response.get("status") or "completed")
+    outcome.usage = response.get("usage")
+    error = response.get("error")
+    if isinstance(error, Mapping):
+        outcome.error = str(error.get("code") or "server_error")

@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import cast
+from typing import TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
 
-from adapters.base import Adapter, Target
+from adapters.base import Adapter, PassthroughAdapter, Target
 from adapters.transport import AiohttpTransport, UpstreamClient
+
+A = TypeVar("A", Adapter, PassthroughAdapter)
 
 AdapterFactory = Callable[[httpx.AsyncClient], Adapter]
 AdapterSpec = AdapterFactory | str
 """A factory, or its `"module:attribute"` path, imported on first use."""
+PassthroughFactory = Callable[[httpx.AsyncClient], PassthroughAdapter]
+PassthroughSpec = PassthroughFactory | str
 
 ADAPTERS: dict[str, AdapterSpec] = {
     "chat": "adapters.chat.adapter:ChatCompletionsAdapter",
@@ -53,44 +57,70 @@ class UnsupportedUpstream(Exception):
     pass
 
 
-def resolve(spec: AdapterSpec) -> AdapterFactory:
+def resolve(spec: Callable[[httpx.AsyncClient], A] | str) -> Callable[[httpx.AsyncClient], A]:
     """The factory itself, importing it first when `spec` is its path."""
     if not isinstance(spec, str):
         return spec
     module, _, attribute = spec.partition(":")
-    return cast(AdapterFactory, getattr(importlib.import_module(module), attribute))
+    return cast(
+        Callable[[httpx.AsyncClient], A], getattr(importlib.import_module(module), attribute)
+    )
 
 
 class Upstreams:
+    """The adapters that answer in Responses events (`adapter_for`), and the passthroughs
+    that forward a client's own dialect to an upstream of that dialect (`passthrough_for`,
+    registered by the front doors that take such clients)."""
+
     def __init__(self, factories: dict[str, AdapterSpec] | None = None) -> None:
         self._factories = dict(ADAPTERS if factories is None else factories)
+        self._passthrough_factories: dict[str, PassthroughSpec] = {}
         self._adapters: dict[tuple[str, str], Adapter] = {}
+        self._passthroughs: dict[tuple[str, str], PassthroughAdapter] = {}
         self._clients: list[httpx.AsyncClient] = []
 
     def register(self, kind: str, factory: AdapterSpec) -> None:
         self._factories[kind] = factory
 
+    def register_passthrough(self, kind: str, factory: PassthroughSpec) -> None:
+        self._passthrough_factories[kind] = factory
+
     def adapter_for(self, target: Target) -> Adapter:
+        return self._built(target, self._factories, self._adapters)
+
+    def passthrough_for(self, target: Target) -> PassthroughAdapter:
+        return self._built(target, self._passthrough_factories, self._passthroughs)
+
+    def serves_passthrough(self, kind: str) -> bool:
+        return kind in self._passthrough_factories
+
+    def _built(
+        self,
+        target: Target,
+        factories: dict[str, Callable[[httpx.AsyncClient], A] | str],
+        built: dict[tuple[str, str], A],
+    ) -> A:
         parts = urlsplit(target.base_url)
         origin = f"{parts.scheme}://{parts.netloc}"
         key = (target.kind, origin)
-        adapter = self._adapters.get(key)
+        adapter = built.get(key)
         if adapter is None:
-            spec = self._factories.get(target.kind)
+            spec = factories.get(target.kind)
             if spec is None:
                 raise UnsupportedUpstream(
                     f"model {target.slug!r} uses provider kind {target.kind!r}, "
                     "which this version does not serve yet"
                 )
-            factory = self._factories[target.kind] = resolve(spec)
+            factory = factories[target.kind] = resolve(spec)
             client = upstream_client(origin)
             self._clients.append(client)
             adapter = factory(client)
-            self._adapters[key] = adapter
+            built[key] = adapter
         return adapter
 
     async def aclose(self) -> None:
         clients, self._clients = self._clients, []
         self._adapters.clear()
+        self._passthroughs.clear()
         for client in clients:
             await client.aclose()
