@@ -29,8 +29,9 @@ from adapters.base import Answer, Outcome, Target, UpstreamStream
 from adapters.chat.adapter import DONE_MARKER, chat_headers
 from adapters.http import join_url, open_stream, post_json, stream_failure
 from adapters.inbound.anthropic_out import FOREIGN_SIGNATURE, error_body, error_type_for
-from adapters.inbound.stream import usage_from_anthropic, usage_from_chat
 from adapters.sse import SSEDecoder, SSEEvent
+from adapters.usage import from_anthropic as usage_from_anthropic
+from adapters.usage import from_chat as usage_from_chat
 
 CUT_OFF = "the upstream stream was cut off before it ended"
 MALFORMED = "the upstream sent an event that is not valid JSON"

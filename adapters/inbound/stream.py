@@ -9,13 +9,13 @@ The bytes come from an upstream's own stream passed through (`passthrough`) or f
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
 from adapters.base import EventBatch, Outcome, UpstreamStream
 from adapters.inbound.anthropic_out import Frame, MessagesEventWriter, encode_frames
 from adapters.inbound.chat_out import DONE, ChatChunkWriter, encode_chunks
-from adapters.responses.objects import TERMINAL_EVENTS, make_usage, record_outcome
+from adapters.responses.objects import TERMINAL_EVENTS, record_outcome
 
 LOST_MESSAGE = "the upstream stream ended without a final event"
 
@@ -99,21 +99,3 @@ async def _translate(
         if ended:
             break
     yield writer.tail(ended)
-
-
-def usage_from_anthropic(usage: Mapping[str, Any]) -> dict[str, Any]:
-    read = int(usage.get("cache_read_input_tokens") or 0)
-    written = int(usage.get("cache_creation_input_tokens") or 0)
-    total = int(usage.get("input_tokens") or 0) + read + written
-    return make_usage(total, read, int(usage.get("output_tokens") or 0), 0, written)
-
-
-def usage_from_chat(usage: Mapping[str, Any]) -> dict[str, Any]:
-    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
-    reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0
-    return make_usage(
-        int(usage.get("prompt_tokens") or 0),
-        int(cached),
-        int(usage.get("completion_tokens") or 0),
-        int(reasoning),
-    )

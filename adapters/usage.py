@@ -1,0 +1,77 @@
+"""Token usage in each dialect, to and from the Responses shape the ledger reads.
+
+One place per direction, so a passthrough and a translated request of the same answer
+are costed alike: chat's cached prompt tokens (and DeepSeek's own name for them),
+Anthropic's split of input into fresh, cache-read and cache-written tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.responses.objects import make_usage
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _details(usage: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    details = usage.get(key)
+    return details if isinstance(details, Mapping) else {}
+
+
+def from_chat(usage: Mapping[str, Any]) -> dict[str, Any]:
+    """A chat-completions `usage` object in the Responses shape."""
+    return make_usage(
+        _count(usage.get("prompt_tokens")),
+        # DeepSeek reports its cache hits at the top level instead.
+        _count(_details(usage, "prompt_tokens_details").get("cached_tokens"))
+        or _count(usage.get("prompt_cache_hit_tokens")),
+        _count(usage.get("completion_tokens")),
+        _count(_details(usage, "completion_tokens_details").get("reasoning_tokens")),
+    )
+
+
+def from_anthropic(usage: Mapping[str, Any]) -> dict[str, Any]:
+    """An Anthropic `usage` object in the Responses shape, whose input tokens include
+    the cache reads and writes. Anthropic does not count thinking apart from the answer."""
+    read = _count(usage.get("cache_read_input_tokens"))
+    written = _count(usage.get("cache_creation_input_tokens"))
+    total = _count(usage.get("input_tokens")) + read + written
+    return make_usage(total, read, _count(usage.get("output_tokens")), 0, written)
+
+
+def to_chat(usage: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Responses usage as a chat-completions `usage` object."""
+    usage = usage or {}
+    prompt = _count(usage.get("input_tokens"))
+    completion = _count(usage.get("output_tokens"))
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {
+            "cached_tokens": _count(_details(usage, "input_tokens_details").get("cached_tokens"))
+        },
+        "completion_tokens_details": {
+            "reasoning_tokens": _count(
+                _details(usage, "output_tokens_details").get("reasoning_tokens")
+            )
+        },
+    }
+
+
+def to_anthropic(usage: Mapping[str, Any] | None) -> dict[str, int]:
+    """Responses usage (input includes cache reads and writes) in Anthropic's split."""
+    usage = usage or {}
+    details = _details(usage, "input_tokens_details")
+    cached = _count(details.get("cached_tokens"))
+    written = _count(details.get("cache_write_tokens"))
+    return {
+        "input_tokens": max(_count(usage.get("input_tokens")) - cached - written, 0),
+        "cache_creation_input_tokens": written,
+        "cache_read_input_tokens": cached,
+        "output_tokens": _count(usage.get("output_tokens")),
+    }
