@@ -137,6 +137,22 @@ class Target:
         return f"Target(slug={self.slug!r}, kind={self.kind!r}, model={self.model!r})"
 
 
+def openai_error(message: str, error_type: str, code: str | None) -> dict[str, Any]:
+    """OpenAI's JSON error envelope (Responses and chat-completions clients)."""
+    return {"error": {"message": message, "type": error_type, "code": code, "param": None}}
+
+
+def anthropic_error(error_type: str, message: str) -> dict[str, Any]:
+    """Anthropic's JSON error envelope (Messages clients)."""
+    return {"type": "error", "error": {"type": error_type, "message": message}}
+
+
+def requested_model(request: Mapping[str, Any], target: Target) -> str:
+    """The model name an answer reports: what the client asked for, else the target's slug."""
+    model = request.get("model")
+    return model if isinstance(model, str) and model else target.slug
+
+
 class UpstreamError(Exception):
     """The upstream failed before anything reached the client.
 
@@ -169,14 +185,7 @@ class UpstreamError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The error in OpenAI's JSON error shape."""
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.error_type,
-                "code": self.code,
-                "param": None,
-            }
-        }
+        return openai_error(self.message, self.error_type, self.code)
 
     def __repr__(self) -> str:
         return f"UpstreamError(status={self.status}, code={self.code!r})"

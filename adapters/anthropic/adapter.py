@@ -16,7 +16,7 @@ import httpx
 from adapters import jsonfast
 from adapters.anthropic.request import responses_to_messages
 from adapters.anthropic.stream import MessagesStreamTranslator, message_to_response
-from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream
+from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream, requested_model
 from adapters.http import BodyReader, open_stream, post_json, stream_failure
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.thinking import origin_of
@@ -66,12 +66,6 @@ def request_headers(target: Target, *, stream: bool) -> dict[str, str]:
     return headers
 
 
-def response_model(request: Mapping[str, Any], target: Target) -> str:
-    """The model name reported to the client: what it asked for, else the target slug."""
-    model = request.get("model")
-    return model if isinstance(model, str) and model else target.slug
-
-
 class AnthropicMessagesAdapter:
     """`Adapter` for `target.kind == "anthropic"`; borrows the application's client."""
 
@@ -95,7 +89,7 @@ class AnthropicMessagesAdapter:
             upstream=upstream,
         )
         translator = MessagesStreamTranslator(
-            response_model(request, target),
+            requested_model(request, target),
             ToolMap(tools),
             origin=origin_of(target.base_url),
         )
@@ -118,7 +112,7 @@ class AnthropicMessagesAdapter:
         )
         result = message_to_response(
             answer,
-            response_model(request, target),
+            requested_model(request, target),
             ToolMap(tools),
             origin=origin_of(target.base_url),
         )

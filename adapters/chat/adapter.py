@@ -16,7 +16,7 @@ import httpx
 import structlog
 
 from adapters import jsonfast
-from adapters.base import EventBatch, Target, UpstreamStream
+from adapters.base import EventBatch, Target, UpstreamStream, requested_model
 from adapters.chat.request import responses_to_chat
 from adapters.chat.stream import UPSTREAM, ChatStreamTranslator, chat_completion_to_response
 from adapters.http import BodyReader, join_url, open_stream, post_json, stream_failure
@@ -40,11 +40,6 @@ def chat_headers(target: Target, *, stream: bool) -> dict[str, str]:
     # Last, so a target can replace the auth header (e.g. Azure's `api-key`).
     headers.update(target.extra_headers)
     return headers
-
-
-def _model_name(request: Mapping[str, Any], target: Target) -> str:
-    model = request.get("model")
-    return model if isinstance(model, str) and model else target.slug
 
 
 def _reasoning_origin(target: Target) -> str | None:
@@ -75,7 +70,7 @@ class ChatCompletionsAdapter:
             upstream=target.slug,
         )
         translator = ChatStreamTranslator(
-            _model_name(request, target),
+            requested_model(request, target),
             ToolMap(tools),
             secrets=[target.api_key],
             reasoning_origin=_reasoning_origin(target),
@@ -95,7 +90,7 @@ class ChatCompletionsAdapter:
         )
         return chat_completion_to_response(
             answer,
-            _model_name(request, target),
+            requested_model(request, target),
             ToolMap(tools),
             secrets=[target.api_key],
             reasoning_origin=_reasoning_origin(target),

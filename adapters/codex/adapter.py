@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream
+from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream, requested_model
 from adapters.codex.headers import forwardable_headers
 from adapters.codex.limits import is_quota_answer, quota_resets_in
 from adapters.errors import http_error
@@ -77,11 +77,6 @@ class CodexUpstreamError(UpstreamError):
     """For a quota or rate-limit answer: seconds until the account may be used again."""
 
 
-def _requested_model(request: Mapping[str, Any], target: Target) -> str:
-    model = request.get("model")
-    return model if isinstance(model, str) and model else target.slug
-
-
 class CodexPassthroughAdapter:
     """`Adapter` for `kind = "codex"` targets; borrows the application's HTTP client."""
 
@@ -104,7 +99,7 @@ class CodexPassthroughAdapter:
         }
         reader = BodyReader(response)
         return UpstreamStream(
-            _events(reader, _requested_model(request, target), target),
+            _events(reader, requested_model(request, target), target),
             reader,
             headers=response.headers,
             relay_headers=relayed,

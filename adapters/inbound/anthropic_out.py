@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from adapters.base import anthropic_error
 from adapters.responses.objects import new_id
 from adapters.usage import to_anthropic as usage_to_anthropic
 
@@ -57,10 +58,6 @@ def error_type_for(status: int, code: str | None = None) -> str:
     if status in _ERROR_TYPES_BY_STATUS:
         return _ERROR_TYPES_BY_STATUS[status]
     return "invalid_request_error" if 400 <= status < 500 else "api_error"
-
-
-def error_body(error_type: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": error_type, "message": message}}
 
 
 def encode_frames(frames: Iterable[Frame]) -> bytes:
@@ -136,7 +133,7 @@ class MessagesEventWriter:
         self._done = True
         code = str(error.get("code") or "server_error")
         message = str(error.get("message") or "the upstream failed")
-        return [("error", error_body(error_type_for(500, code), message))]
+        return [("error", anthropic_error(error_type_for(500, code), message))]
 
     # -- blocks -------------------------------------------------------------------------
 

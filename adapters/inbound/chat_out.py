@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from adapters.base import openai_error
 from adapters.responses.objects import new_id
 from adapters.usage import to_chat as usage_to_chat
 
@@ -114,14 +115,11 @@ class ChatChunkWriter:
 
     def fail(self, error: Mapping[str, Any]) -> dict[str, Any]:
         self.done = True
-        return {
-            "error": {
-                "message": str(error.get("message") or "the upstream failed"),
-                "type": "server_error",
-                "code": str(error.get("code") or "server_error"),
-                "param": None,
-            }
-        }
+        return openai_error(
+            str(error.get("message") or "the upstream failed"),
+            "server_error",
+            str(error.get("code") or "server_error"),
+        )
 
 
 def response_to_completion(response: Mapping[str, Any], model: str) -> dict[str, Any]:

@@ -25,10 +25,18 @@ from typing import Any
 import httpx
 
 from adapters.anthropic.adapter import messages_url, request_headers
-from adapters.base import Answer, Outcome, Target, UpstreamStream
+from adapters.base import (
+    Answer,
+    Outcome,
+    Target,
+    UpstreamStream,
+    anthropic_error,
+    openai_error,
+    requested_model,
+)
 from adapters.chat.adapter import DONE_MARKER, chat_headers
 from adapters.http import join_url, open_stream, post_json, stream_failure
-from adapters.inbound.anthropic_out import FOREIGN_SIGNATURE, error_body, error_type_for
+from adapters.inbound.anthropic_out import FOREIGN_SIGNATURE, error_type_for
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.usage import from_anthropic as usage_from_anthropic
 from adapters.usage import from_chat as usage_from_chat
@@ -99,7 +107,7 @@ class AnthropicPassthrough:
             target,
             upstream=_anthropic_name(target),
         )
-        frames = _AnthropicFrames(_client_model(request, target), _anthropic_name(target))
+        frames = _AnthropicFrames(requested_model(request, target), _anthropic_name(target))
         return UpstreamStream(
             frames.read(response), response, headers=response.headers, outcome=frames.outcome
         )
@@ -113,18 +121,13 @@ class AnthropicPassthrough:
             target,
             upstream=_anthropic_name(target),
         )
-        answer["model"] = _client_model(request, target)
+        answer["model"] = requested_model(request, target)
         usage = answer.get("usage")
         return Answer(answer, usage_from_anthropic(usage) if isinstance(usage, Mapping) else None)
 
 
 def _anthropic_name(target: Target) -> str:
     return f"{target.slug} (anthropic)"
-
-
-def _client_model(request: Mapping[str, Any], target: Target) -> str:
-    model = request.get("model")
-    return model if isinstance(model, str) and model else target.slug
 
 
 def _anthropic_headers(target: Target, *, stream: bool) -> dict[str, str]:
@@ -192,7 +195,7 @@ class _AnthropicFrames:
     def _failure(self, code: str, message: str) -> bytes:
         self.outcome.status = "failed"
         self.outcome.error = code
-        body = json.dumps(error_body(error_type_for(500, code), message))
+        body = json.dumps(anthropic_error(error_type_for(500, code), message))
         return f"event: error\ndata: {body}\n\n".encode()
 
 
@@ -215,7 +218,7 @@ class ChatPassthrough:
             target,
             upstream=target.slug,
         )
-        chunks = _ChatChunks(_client_model(request, target), target.slug, wants_usage=wants_usage)
+        chunks = _ChatChunks(requested_model(request, target), target.slug, wants_usage=wants_usage)
         return UpstreamStream(
             chunks.read(response), response, headers=response.headers, outcome=chunks.outcome
         )
@@ -229,7 +232,7 @@ class ChatPassthrough:
             target,
             upstream=target.slug,
         )
-        answer["model"] = _client_model(request, target)
+        answer["model"] = requested_model(request, target)
         usage = answer.get("usage")
         return Answer(answer, usage_from_chat(usage) if isinstance(usage, Mapping) else None)
 
@@ -297,5 +300,5 @@ class _ChatChunks:
     def _failure(self, message: str) -> bytes:
         self.outcome.status = "failed"
         self.outcome.error = "server_error"
-        error = {"error": {"message": message, "type": "server_error", "code": "server_error"}}
+        error = openai_error(message, "server_error", "server_error")
         return b"data: " + json.dumps(error).encode() + b"\n\n"

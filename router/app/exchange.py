@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters import jsonfast
-from adapters.base import UpstreamError
+from adapters.base import UpstreamError, openai_error
 from router.app.bodies import BodyRefused, read_body
 from router.app.client_keys import ClientGate, current_client
 from router.app.hosts import allowed_hosts
@@ -93,7 +93,7 @@ def error_response(
     error_type: str = "invalid_request_error",
     headers: Mapping[str, str] | None = None,
 ) -> web.Response:
-    body = {"error": {"message": message, "type": error_type, "code": code, "param": None}}
+    body = openai_error(message, error_type, code)
     return web.json_response(body, status=status, headers=headers)
 
 

@@ -16,11 +16,17 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.base import Answer, EventBatch, UpstreamError, UpstreamStream
+from adapters.base import (
+    Answer,
+    EventBatch,
+    UpstreamError,
+    UpstreamStream,
+    anthropic_error,
+    openai_error,
+)
 from adapters.inbound.anthropic_in import messages_to_responses
 from adapters.inbound.anthropic_out import (
     encode_frames,
-    error_body,
     error_type_for,
     response_to_message,
 )
@@ -62,12 +68,12 @@ class Dialect:
 
 
 def _anthropic_error(status: int, message: str, code: str | None) -> dict[str, Any]:
-    return error_body(error_type_for(status, code), message)
+    return anthropic_error(error_type_for(status, code), message)
 
 
 def _chat_error(status: int, message: str, code: str | None) -> dict[str, Any]:
     error_type = "invalid_request_error" if 400 <= status < 500 else "server_error"
-    return {"error": {"message": message, "type": error_type, "code": code, "param": None}}
+    return openai_error(message, error_type, code)
 
 
 def _chat_writer(model: str, body: Mapping[str, Any]) -> DialectWriter:
@@ -83,7 +89,7 @@ MESSAGES = Dialect(
     writer=lambda model, _body: AnthropicWriter(model),
     from_response=response_to_message,
     error=_anthropic_error,
-    stream_error=lambda message: encode_frames([("error", error_body("api_error", message))]),
+    stream_error=lambda message: encode_frames([("error", anthropic_error("api_error", message))]),
 )
 
 CHAT = Dialect(

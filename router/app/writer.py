@@ -82,8 +82,9 @@ async def write_stream(
         # burst needs no joining here: a read returns everything that arrived while the
         # last write was going out, and a client slower than the upstream holds the
         # upstream back through the socket buffers rather than a queue of ours.
+        encode = encoder.encode
         async for item in stream:
-            data = encoder.encode(item)
+            data = encode(item)
             if encoder.finished:
                 # The end of the chunked body goes out with the last bytes: one send and
                 # one wake-up of the client fewer. Nothing follows a terminal event.
@@ -144,12 +145,12 @@ async def _write_last(response: web.StreamResponse, data: bytes) -> bool:
 class ResponsesEncoder:
     """`StreamEncoder` for Responses clients (Codex): the events as they are."""
 
-    __slots__ = ("_model", "_next_seq", "finished", "outcome")
+    __slots__ = ("_last", "_model", "finished", "outcome")
 
     def __init__(self, outcome: Outcome, model: str) -> None:
         self.outcome = outcome
         self._model = model
-        self._next_seq = 0
+        self._last: EventBatch = []
         self.finished = False
 
     def head(self) -> bytes:
@@ -157,14 +158,12 @@ class ResponsesEncoder:
 
     def encode(self, item: EventBatch) -> bytes:
         if item:
-            last = item[-1]
-            if last["type"] in TERMINAL_EVENTS:
+            # Only a failure needs the next sequence number: it is read from the last
+            # batch then, not worked out for every batch.
+            self._last = item
+            if item[-1]["type"] in TERMINAL_EVENTS:
                 self.finished = True
-                record_outcome(self.outcome, last["response"])
-            else:
-                seq = last.get("sequence_number")
-                if isinstance(seq, int):
-                    self._next_seq = seq + 1
+                record_outcome(self.outcome, item[-1]["response"])
         return encode_batch(item)
 
     def end(self) -> bytes:
@@ -174,7 +173,7 @@ class ResponsesEncoder:
         """A `response.failed` the proxy itself ends a stream with; Codex retries its code."""
         event = {
             "type": "response.failed",
-            "sequence_number": self._next_seq,
+            "sequence_number": self._next_sequence_number(),
             "response": response_object(
                 uuid.uuid4().hex,
                 self._model,
@@ -183,6 +182,13 @@ class ResponsesEncoder:
             ),
         }
         return encode_batch([event])
+
+    def _next_sequence_number(self) -> int:
+        for event in reversed(self._last):
+            seq = event.get("sequence_number")
+            if isinstance(seq, int):
+                return seq + 1
+        return 0
 
 
 class DialectEncoder:
