@@ -15,7 +15,7 @@ request, is recognised and left out before the request reaches a real Anthropic 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from adapters.base import anthropic_error
@@ -58,17 +58,6 @@ def error_type_for(status: int, code: str | None = None) -> str:
     if status in _ERROR_TYPES_BY_STATUS:
         return _ERROR_TYPES_BY_STATUS[status]
     return "invalid_request_error" if 400 <= status < 500 else "api_error"
-
-
-def encode_frames(frames: Iterable[Frame]) -> bytes:
-    return b"".join(
-        b"event: "
-        + name.encode()
-        + b"\ndata: "
-        + json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-        + b"\n\n"
-        for name, data in frames
-    )
 
 
 def _stop_reason(response: Mapping[str, Any], called_tool: bool) -> str:

@@ -10,9 +10,8 @@ chunk holding `error`, which the openai SDK raises as an API error.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from adapters.base import openai_error
@@ -22,13 +21,6 @@ from adapters.usage import to_chat as usage_to_chat
 DONE = b"data: [DONE]\n\n"
 
 _FINISH_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
-
-
-def encode_chunks(chunks: Iterable[dict[str, Any]]) -> bytes:
-    return b"".join(
-        b"data: " + json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-        for chunk in chunks
-    )
 
 
 def _finish_reason(response: Mapping[str, Any], called_tool: bool) -> str:

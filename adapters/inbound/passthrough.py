@@ -18,12 +18,12 @@ payloads other than the first and last are passed on without being parsed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
 
+from adapters import jsonfast
 from adapters.anthropic.adapter import messages_url, request_headers
 from adapters.base import (
     Answer,
@@ -37,7 +37,8 @@ from adapters.base import (
 from adapters.chat.adapter import DONE_MARKER, chat_headers
 from adapters.http import join_url, open_stream, post_json, stream_failure
 from adapters.inbound.anthropic_out import FOREIGN_SIGNATURE, error_type_for
-from adapters.sse import SSEDecoder, SSEEvent
+from adapters.inbound.chat_out import DONE
+from adapters.sse import SSEDecoder, SSEEvent, encode_named, encode_unnamed, frame
 from adapters.usage import from_anthropic as usage_from_anthropic
 from adapters.usage import from_chat as usage_from_chat
 
@@ -173,7 +174,7 @@ class _AnthropicFrames:
         name = event.event or ""
         data = event.data
         if name in ("message_start", "message_delta", "error"):
-            parsed = json.loads(data)
+            parsed = jsonfast.loads(data)
             if name == "message_start":
                 parsed["message"]["model"] = self._model
                 self._read_usage(parsed["message"].get("usage"))
@@ -182,10 +183,10 @@ class _AnthropicFrames:
             else:
                 self.outcome.status = "failed"
                 self.outcome.error = str((parsed.get("error") or {}).get("type") or "error")
-            data = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
-        elif name == "message_stop":
+            return encode_named([(name, parsed)])
+        if name == "message_stop":
             self.outcome.status = "completed"
-        return f"event: {name}\ndata: {data}\n\n".encode() if name else f"data: {data}\n\n".encode()
+        return frame(name, data)
 
     def _read_usage(self, usage: Any) -> None:
         if isinstance(usage, Mapping):
@@ -195,8 +196,7 @@ class _AnthropicFrames:
     def _failure(self, code: str, message: str) -> bytes:
         self.outcome.status = "failed"
         self.outcome.error = code
-        body = json.dumps(anthropic_error(error_type_for(500, code), message))
-        return f"event: error\ndata: {body}\n\n".encode()
+        return encode_named([("error", anthropic_error(error_type_for(500, code), message))])
 
 
 class ChatPassthrough:
@@ -264,7 +264,7 @@ class _ChatChunks:
             return
         if self.outcome.status == "lost":
             # Compatibles that omit [DONE] still ended the answer with a finish_reason.
-            tail += b"data: [DONE]\n\n" if self._finished else self._failure(CUT_OFF)
+            tail += DONE if self._finished else self._failure(CUT_OFF)
             if self._finished:
                 self.outcome.status = "completed"
         if tail:
@@ -274,8 +274,8 @@ class _ChatChunks:
         if event.data == DONE_MARKER:
             if self.outcome.status == "lost":
                 self.outcome.status = "completed"
-            return b"data: [DONE]\n\n"
-        chunk = json.loads(event.data)
+            return DONE
+        chunk = jsonfast.loads(event.data)
         if not isinstance(chunk, dict):
             return b""
         if chunk.get("error"):
@@ -291,14 +291,10 @@ class _ChatChunks:
                 self._finished = True
         if "model" in chunk:
             chunk["model"] = self._model
-        return (
-            b"data: "
-            + json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode()
-            + b"\n\n"
-        )
+        return encode_unnamed([chunk])
 
     def _failure(self, message: str) -> bytes:
         self.outcome.status = "failed"
         self.outcome.error = "server_error"
         error = openai_error(message, "server_error", "server_error")
-        return b"data: " + json.dumps(error).encode() + b"\n\n"
+        return encode_unnamed([error])

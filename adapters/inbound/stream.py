@@ -13,9 +13,10 @@ from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
 from adapters.base import EventBatch, Outcome, UpstreamStream
-from adapters.inbound.anthropic_out import Frame, MessagesEventWriter, encode_frames
-from adapters.inbound.chat_out import DONE, ChatChunkWriter, encode_chunks
+from adapters.inbound.anthropic_out import Frame, MessagesEventWriter
+from adapters.inbound.chat_out import DONE, ChatChunkWriter
 from adapters.responses.objects import TERMINAL_EVENTS, record_outcome
+from adapters.sse import encode_named, encode_unnamed
 
 LOST_MESSAGE = "the upstream stream ended without a final event"
 
@@ -37,18 +38,18 @@ class AnthropicWriter:
         self._writer = MessagesEventWriter(model)
 
     def head(self) -> bytes:
-        return encode_frames(self._writer.start())
+        return encode_named(self._writer.start())
 
     def encode(self, batch: EventBatch) -> bytes:
         frames: list[Frame] = []
         for event in batch:
             frames.extend(self._writer.feed(event))
-        return encode_frames(frames) if frames else b""
+        return encode_named(frames) if frames else b""
 
     def tail(self, ended: bool) -> bytes:
         if ended:
             return b""
-        return encode_frames(self._writer.fail({"code": "server_error", "message": LOST_MESSAGE}))
+        return encode_named(self._writer.fail({"code": "server_error", "message": LOST_MESSAGE}))
 
 
 class ChatWriter:
@@ -58,18 +59,18 @@ class ChatWriter:
         self._writer = ChatChunkWriter(model, include_usage=include_usage)
 
     def head(self) -> bytes:
-        return encode_chunks(self._writer.start())
+        return encode_unnamed(self._writer.start())
 
     def encode(self, batch: EventBatch) -> bytes:
         chunks: list[dict[str, Any]] = []
         for event in batch:
             chunks.extend(self._writer.feed(event))
-        return encode_chunks(chunks) if chunks else b""
+        return encode_unnamed(chunks) if chunks else b""
 
     def tail(self, ended: bool) -> bytes:
         if ended:
             return DONE
-        return encode_chunks([self._writer.fail({"message": LOST_MESSAGE})])
+        return encode_unnamed([self._writer.fail({"message": LOST_MESSAGE})])
 
 
 def translated(events: UpstreamStream[EventBatch], writer: DialectWriter) -> UpstreamStream[bytes]:

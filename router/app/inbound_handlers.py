@@ -26,14 +26,14 @@ from adapters.base import (
 )
 from adapters.inbound.anthropic_in import messages_to_responses
 from adapters.inbound.anthropic_out import (
-    encode_frames,
     error_type_for,
     response_to_message,
 )
 from adapters.inbound.chat_in import chat_to_responses
-from adapters.inbound.chat_out import DONE, encode_chunks, response_to_completion
+from adapters.inbound.chat_out import DONE, response_to_completion
 from adapters.inbound.passthrough import FORWARDED_ANTHROPIC_HEADERS
 from adapters.inbound.stream import AnthropicWriter, ChatWriter, DialectWriter, translated
+from adapters.sse import encode_named, encode_unnamed
 from router.app.exchange import (
     STATE,
     AppState,
@@ -89,7 +89,7 @@ MESSAGES = Dialect(
     writer=lambda model, _body: AnthropicWriter(model),
     from_response=response_to_message,
     error=_anthropic_error,
-    stream_error=lambda message: encode_frames([("error", anthropic_error("api_error", message))]),
+    stream_error=lambda message: encode_named([("error", anthropic_error("api_error", message))]),
 )
 
 CHAT = Dialect(
@@ -100,7 +100,7 @@ CHAT = Dialect(
     from_response=response_to_completion,
     error=_chat_error,
     # A chat client waits for `[DONE]` after the error chunk.
-    stream_error=lambda message: encode_chunks([_chat_error(500, message, "server_error")]) + DONE,
+    stream_error=lambda message: encode_unnamed([_chat_error(500, message, "server_error")]) + DONE,
 )
 
 

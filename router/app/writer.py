@@ -19,9 +19,9 @@ from aiohttp import web
 
 from adapters.base import EventBatch, Outcome
 from adapters.responses.objects import TERMINAL_EVENTS, record_outcome, response_object
+from adapters.sse import encode_responses
 from router.app.exchange import AppState, log_request, route_headers
 from router.app.shutdown import SHUTDOWN_MESSAGE
-from router.app.sse import encode_batch
 from router.routing.dispatch import OpenStream
 from router.telemetry.logs import get_logger
 
@@ -164,7 +164,7 @@ class ResponsesEncoder:
             if item[-1]["type"] in TERMINAL_EVENTS:
                 self.finished = True
                 record_outcome(self.outcome, item[-1]["response"])
-        return encode_batch(item)
+        return encode_responses(item)
 
     def end(self) -> bytes:
         return b""
@@ -181,7 +181,7 @@ class ResponsesEncoder:
                 error={"code": "server_error", "message": message},
             ),
         }
-        return encode_batch([event])
+        return encode_responses([event])
 
     def _next_sequence_number(self) -> int:
         for event in reversed(self._last):

@@ -23,7 +23,7 @@ from adapters.anthropic.adapter import AnthropicMessagesAdapter
 from adapters.base import Target
 from adapters.chat.adapter import ChatCompletionsAdapter
 from adapters.responses.objects import TERMINAL_EVENTS
-from router.app.sse import encode_batch
+from adapters.sse import encode_responses
 from tests.reliability.stream_strategies import Wire, anthropic_frames, chat_frames, wire
 
 EXAMPLES = 300
@@ -78,7 +78,7 @@ async def through(adapter: Adapter, kind: str, played: Wire) -> bytes:
         try:
             async for batch in events:
                 if batch:
-                    out += encode_batch(batch)
+                    out += encode_responses(batch)
         finally:
             await events.aclose()
     return out
