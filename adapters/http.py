@@ -1,9 +1,10 @@
 """The thin HTTP layer the adapters share: send, classify failures, read with timeouts.
 
-One `httpx.AsyncClient` per upstream is created and closed by the application; adapters
-only borrow it. Everything that can fail before the first byte of a successful answer is
-raised here as `UpstreamError`, so callers can still fall back or answer with an HTTP
-error.
+One `adapters.transport.UpstreamClient` per upstream is created and closed by the
+application; adapters only borrow it. Requests go out through its `open()`, straight to
+its transport: the adapters need none of what `httpx.AsyncClient.send` adds. Everything
+that can fail before the first byte of a successful answer is raised here as
+`UpstreamError`, so callers can still fall back or answer with an HTTP error.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ _STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteErro
 """How a request fails on a kept-alive connection the upstream closed as we reused it."""
 
 
-async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+async def send(client: UpstreamClient, request: httpx.Request) -> httpx.Response:
     """Send `request` for a streamed answer, once more if the connection drops first.
 
     Upstreams close idle keep-alive connections on their own schedule (uvicorn, behind
@@ -64,19 +65,13 @@ async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Respo
     reached the client at this point, and a real failure still raises the second time.
     """
     try:
-        return await _send_once(client, request)
-    except _STALE_CONNECTION:
-        return await _send_once(client, request)
-
-
-async def _send_once(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    if isinstance(client, UpstreamClient):
         return await client.open(request)
-    return await client.send(request, stream=True)
+    except _STALE_CONNECTION:
+        return await client.open(request)
 
 
 async def open_stream(
-    client: httpx.AsyncClient,
+    client: UpstreamClient,
     url: str,
     body: Mapping[str, Any],
     headers: Mapping[str, str],
@@ -179,7 +174,7 @@ class BodyReader:
 
 
 async def post_json(
-    client: httpx.AsyncClient,
+    client: UpstreamClient,
     url: str,
     body: Mapping[str, Any],
     headers: Mapping[str, str],

@@ -21,6 +21,7 @@ from adapters.http import BodyReader, open_stream, post_json, stream_failure
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.thinking import origin_of
 from adapters.tools import ToolMap, flatten_tools
+from adapters.transport import UpstreamClient
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -71,7 +72,7 @@ class AnthropicMessagesAdapter:
 
     kind = "anthropic"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
     async def stream(

@@ -23,6 +23,7 @@ from adapters.http import BodyReader, join_url, open_stream, post_json, stream_f
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.thinking import origin_of
 from adapters.tools import ToolMap, flatten_tools
+from adapters.transport import UpstreamClient
 
 log = structlog.get_logger(__name__)
 
@@ -53,7 +54,7 @@ class ChatCompletionsAdapter:
 
     kind = "chat"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
     async def stream(

@@ -33,6 +33,7 @@ from adapters.errors import http_error
 from adapters.http import BodyReader, join_url, open_stream, stream_failure
 from adapters.responses.relay import collect as relay_collect
 from adapters.responses.relay import relay, rewrite_model
+from adapters.transport import UpstreamClient
 
 UPSTREAM = "the ChatGPT Codex backend"
 
@@ -82,7 +83,7 @@ class CodexPassthroughAdapter:
 
     kind = "codex"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
     async def stream(

@@ -39,6 +39,7 @@ from adapters.http import join_url, open_stream, post_json, stream_failure
 from adapters.inbound.anthropic_out import FOREIGN_SIGNATURE, error_type_for
 from adapters.inbound.chat_out import DONE
 from adapters.sse import SSEDecoder, SSEEvent, encode_named, encode_unnamed, frame
+from adapters.transport import UpstreamClient
 from adapters.usage import from_anthropic as usage_from_anthropic
 from adapters.usage import from_chat as usage_from_chat
 
@@ -96,7 +97,7 @@ class AnthropicPassthrough:
 
     kind = "anthropic"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
     async def stream(self, request: Mapping[str, Any], target: Target) -> UpstreamStream[bytes]:
@@ -204,7 +205,7 @@ class ChatPassthrough:
 
     kind = "chat"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
     async def stream(self, request: Mapping[str, Any], target: Target) -> UpstreamStream[bytes]:

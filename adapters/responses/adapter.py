@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
 from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream
 from adapters.http import BodyReader, join_url, open_stream, post_json
 from adapters.responses.relay import failure_error, relay
@@ -26,6 +24,7 @@ from adapters.responses.upstream import (
     upstream_body,
 )
 from adapters.thinking import origin_of
+from adapters.transport import UpstreamClient
 
 
 def request_headers(target: Target, *, stream: bool) -> dict[str, str]:
@@ -67,7 +66,7 @@ class ResponsesAdapter:
 
     kind = "responses"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
     async def stream(

@@ -2,7 +2,7 @@
 
 Clients are keyed by (adapter kind, origin), so every model behind the same endpoint
 shares one connection pool; they are created on first use and closed with the app. Each
-is an `httpx.AsyncClient` on `adapters.transport.AiohttpTransport`: the adapters speak
+is an `adapters.transport.UpstreamClient` on an `AiohttpTransport`: the adapters speak
 httpx, aiohttp's C parser reads the streams.
 
 The adapter for a kind is registered as a factory or as where its factory lives
@@ -25,10 +25,10 @@ from adapters.transport import AiohttpTransport, UpstreamClient
 
 A = TypeVar("A", Adapter, PassthroughAdapter)
 
-AdapterFactory = Callable[[httpx.AsyncClient], Adapter]
+AdapterFactory = Callable[[UpstreamClient], Adapter]
 AdapterSpec = AdapterFactory | str
 """A factory, or its `"module:attribute"` path, imported on first use."""
-PassthroughFactory = Callable[[httpx.AsyncClient], PassthroughAdapter]
+PassthroughFactory = Callable[[UpstreamClient], PassthroughAdapter]
 PassthroughSpec = PassthroughFactory | str
 
 ADAPTERS: dict[str, AdapterSpec] = {
@@ -45,7 +45,7 @@ def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-def upstream_client(origin: str) -> httpx.AsyncClient:
+def upstream_client(origin: str) -> UpstreamClient:
     """The pooled client for one upstream origin (`scheme://host[:port]`)."""
     # Remote APIs honour the user's proxy and CA variables; loopback upstreams (Ollama,
     # vLLM, our own mocks) never go through a proxy.
@@ -57,14 +57,12 @@ class UnsupportedUpstream(Exception):
     pass
 
 
-def resolve(spec: Callable[[httpx.AsyncClient], A] | str) -> Callable[[httpx.AsyncClient], A]:
+def resolve(spec: Callable[[UpstreamClient], A] | str) -> Callable[[UpstreamClient], A]:
     """The factory itself, importing it first when `spec` is its path."""
     if not isinstance(spec, str):
         return spec
     module, _, attribute = spec.partition(":")
-    return cast(
-        Callable[[httpx.AsyncClient], A], getattr(importlib.import_module(module), attribute)
-    )
+    return cast(Callable[[UpstreamClient], A], getattr(importlib.import_module(module), attribute))
 
 
 class Upstreams:
@@ -77,7 +75,7 @@ class Upstreams:
         self._passthrough_factories: dict[str, PassthroughSpec] = {}
         self._adapters: dict[tuple[str, str], Adapter] = {}
         self._passthroughs: dict[tuple[str, str], PassthroughAdapter] = {}
-        self._clients: list[httpx.AsyncClient] = []
+        self._clients: list[UpstreamClient] = []
 
     def register(self, kind: str, factory: AdapterSpec) -> None:
         self._factories[kind] = factory
@@ -97,7 +95,7 @@ class Upstreams:
     def _built(
         self,
         target: Target,
-        factories: dict[str, Callable[[httpx.AsyncClient], A] | str],
+        factories: dict[str, Callable[[UpstreamClient], A] | str],
         built: dict[tuple[str, str], A],
     ) -> A:
         parts = urlsplit(target.base_url)

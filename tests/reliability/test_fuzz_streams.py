@@ -24,6 +24,7 @@ from adapters.base import Target
 from adapters.chat.adapter import ChatCompletionsAdapter
 from adapters.responses.objects import TERMINAL_EVENTS
 from adapters.sse import encode_responses
+from adapters.transport import UpstreamClient
 from tests.reliability.stream_strategies import Wire, anthropic_frames, chat_frames, wire
 
 EXAMPLES = 300
@@ -73,7 +74,7 @@ async def through(adapter: Adapter, kind: str, played: Wire) -> bytes:
     )
     target = Target(slug="m", kind=kind, model="m", base_url="http://upstream.test/v1")
     out = b""
-    async with httpx.AsyncClient(transport=transport) as client:
+    async with UpstreamClient(transport) as client:
         events = await adapter(client).stream(REQUEST, target)
         try:
             async for batch in events:
