@@ -50,6 +50,7 @@ class UnknownModel(Exception):
 
 
 T = TypeVar("T")
+R = TypeVar("R")
 Item = TypeVar("Item")
 
 
@@ -224,16 +225,12 @@ class Dispatcher:
         """Like `open_stream`, answering in the client's dialect: targets of
         `native.kind` get the client's own body through their passthrough, any other
         target the Responses `body`, its events translated by `native.translate`."""
-
-        async def call(target: Target, model: ModelConfig) -> UpstreamStream[bytes]:
-            if target.kind == native.kind:
-                passthrough = self._passthrough(target)
-                return await self.credentials.with_key(
-                    model, target, lambda t: passthrough.stream(native.body, t)
-                )
-            events = await self.credentials.stream(self._adapter(target), body, target, model)
-            return native.translate(events)
-
+        call = self._in_dialect(
+            native,
+            lambda passthrough, t: passthrough.stream(native.body, t),
+            lambda adapter, t, model: self.credentials.stream(adapter, body, t, model),
+            native.translate,
+        )
         return await self._first_answer(plan, call)
 
     async def complete(self, plan: RoutePlan, body: Mapping[str, Any]) -> Answered[dict[str, Any]]:
@@ -248,17 +245,33 @@ class Dispatcher:
         self, plan: RoutePlan, body: Mapping[str, Any], native: Native
     ) -> Answered[Answer]:
         """Non-streaming `open_in_dialect`."""
-
-        async def call(target: Target, model: ModelConfig) -> Answer:
-            if target.kind == native.kind:
-                passthrough = self._passthrough(target)
-                return await self.credentials.with_key(
-                    model, target, lambda t: passthrough.complete(native.body, t)
-                )
-            result = await self.credentials.complete(self._adapter(target), body, target, model)
-            return native.translate_answer(result)
-
+        call = self._in_dialect(
+            native,
+            lambda passthrough, t: passthrough.complete(native.body, t),
+            lambda adapter, t, model: self.credentials.complete(adapter, body, t, model),
+            native.translate_answer,
+        )
         return await self._first_answer(plan, call)
+
+    def _in_dialect(
+        self,
+        native: Native,
+        passthrough: Callable[[PassthroughAdapter, Target], Awaitable[T]],
+        responses: Callable[[Adapter, Target, ModelConfig], Awaitable[R]],
+        translate: Callable[[R], T],
+    ) -> Callable[[Target, ModelConfig], Awaitable[T]]:
+        """One attempt for a client of `native`'s dialect: its own body passed through to
+        a target of that dialect, the Responses body (and a translation back) otherwise."""
+
+        async def call(target: Target, model: ModelConfig) -> T:
+            if target.kind == native.kind:
+                adapter = self._passthrough(target)
+                return await self.credentials.with_key(
+                    model, target, lambda t: passthrough(adapter, t)
+                )
+            return translate(await responses(self._adapter(target), target, model))
+
+        return call
 
     async def _first_answer(
         self, plan: RoutePlan, call: Callable[[Target, ModelConfig], Awaitable[T]]
