@@ -53,14 +53,21 @@ class UpstreamStream(Generic[Item]):
     already in the client's dialect from a passthrough (`UpstreamStream[bytes]`).
     `headers` are the upstream's response headers, `relay_headers` the ones the client
     gets too (Codex's turn state and usage windows). `outcome` is filled by whoever sees
-    the answer's end: a passthrough as it reads, the stream writer from the terminal
+    the answer's end: a passthrough as it reads, a `ResponsesStream` from the terminal
     Responses event.
 
     `aclose()` always releases the upstream response, also when iteration never started
     (an async generator that was never entered runs no `finally` when it is closed).
+
+    `ends_at_outcome` says whether the item that fills `outcome` is the last one: true for
+    Responses events (`adapters.responses.objects.ResponsesStream`, nothing follows the
+    terminal event), false for a dialect's bytes (a chat error chunk is followed by
+    `[DONE]`), which the stream ends itself.
     """
 
     __slots__ = ("_items", "_upstream", "headers", "outcome", "relay_headers")
+
+    ends_at_outcome = False
 
     def __init__(
         self,

@@ -47,9 +47,8 @@ def request_timeout(target: Target) -> httpx.Timeout:
     return httpx.Timeout(connect=t.connect, read=t.first_byte, write=t.connect, pool=t.connect)
 
 
-def encode_body(body: Mapping[str, Any]) -> bytes:
-    """A request body: compact JSON, a lone surrogate kept escaped as the client sent it."""
-    return jsonfast.dumps(body, lone_surrogates="escape")
+encode_body = jsonfast.dumps_request
+"""A request body: compact JSON, a lone surrogate kept escaped as the client sent it."""
 
 
 _STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
@@ -148,10 +147,11 @@ class BodyReader:
     reading ended.
     """
 
-    __slots__ = ("_chunks", "_raw", "_response")
+    __slots__ = ("_chunks", "_closed", "_raw", "_response")
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
+        self._closed = False
         stream = response.stream
         identity = response.headers.get("content-encoding", "identity") == "identity"
         self._raw = stream if identity and isinstance(stream, ResponseBody) else None
@@ -166,6 +166,11 @@ class BodyReader:
         return await anext(self._chunks, b"")
 
     async def aclose(self) -> None:
+        # Called twice in the common case (by the stream's own `finally`, then by
+        # `UpstreamStream.aclose`); the second time costs nothing.
+        if self._closed:
+            return
+        self._closed = True
         try:
             if isinstance(self._chunks, AsyncGenerator):
                 await self._chunks.aclose()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 
@@ -31,23 +31,30 @@ def loads(data: str | bytes) -> Any:
         return json.loads(data)
 
 
-def dumps(value: Any, *, lone_surrogates: Literal["replace", "escape"] = "replace") -> bytes:
-    """Compact JSON, non-ASCII as UTF-8.
+def dumps(value: Any) -> bytes:
+    """Compact JSON, non-ASCII as UTF-8, for a client: a lone UTF-16 surrogate, which has
+    no UTF-8 form, becomes U+FFFD (Codex needs valid UTF-8 text)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return _stdlib(value, escape=False)
 
-    A lone UTF-16 surrogate has no UTF-8 form. What we send a client has it replaced by
-    U+FFFD (Codex needs valid UTF-8 text); a request we forward upstream keeps it escaped
+
+def dumps_request(value: Any) -> bytes:
+    """`dumps` for a request we forward upstream: a lone surrogate stays escaped
     (`"\\ud800"`), as the client wrote it, and the upstream judges it."""
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
-        pass
+        return _stdlib(value, escape=True)
+
+
+def _stdlib(value: Any, *, escape: bool) -> bytes:
     text = _encode(value)
     try:
         return text.encode()
     except UnicodeEncodeError:
-        if lone_surrogates == "escape":
-            return _encode_ascii(value).encode()
-        return utf8(text)
+        return _encode_ascii(value).encode() if escape else utf8(text)
 
 
 def utf8(text: str) -> bytes:

@@ -12,9 +12,11 @@ from typing import Any
 
 from adapters.responses.objects import make_usage
 
+_NUMBER = (int, float)
+
 
 def _count(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+    return int(value) if isinstance(value, _NUMBER) and value is not True else 0
 
 
 def _details(usage: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -24,13 +26,15 @@ def _details(usage: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def from_chat(usage: Mapping[str, Any]) -> dict[str, Any]:
     """A chat-completions `usage` object in the Responses shape."""
+    prompt = usage.get("prompt_tokens_details")
+    completion = usage.get("completion_tokens_details")
+    cached = _count(prompt.get("cached_tokens")) if isinstance(prompt, Mapping) else 0
     return make_usage(
         _count(usage.get("prompt_tokens")),
         # DeepSeek reports its cache hits at the top level instead.
-        _count(_details(usage, "prompt_tokens_details").get("cached_tokens"))
-        or _count(usage.get("prompt_cache_hit_tokens")),
+        cached or _count(usage.get("prompt_cache_hit_tokens")),
         _count(usage.get("completion_tokens")),
-        _count(_details(usage, "completion_tokens_details").get("reasoning_tokens")),
+        _count(completion.get("reasoning_tokens")) if isinstance(completion, Mapping) else 0,
     )
 
 

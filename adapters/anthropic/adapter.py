@@ -18,6 +18,7 @@ from adapters.anthropic.request import responses_to_messages
 from adapters.anthropic.stream import MessagesStreamTranslator, message_to_response
 from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream, requested_model
 from adapters.http import BodyReader, open_stream, post_json, stream_failure
+from adapters.responses.objects import ResponsesStream
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.thinking import origin_of
 from adapters.tools import ToolMap, flatten_tools
@@ -95,7 +96,7 @@ class AnthropicMessagesAdapter:
             origin=origin_of(target.base_url),
         )
         reader = BodyReader(response)
-        return UpstreamStream(
+        return ResponsesStream(
             _events(reader, translator, upstream), reader, headers=response.headers
         )
 

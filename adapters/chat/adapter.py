@@ -20,6 +20,7 @@ from adapters.base import EventBatch, Target, UpstreamStream, requested_model
 from adapters.chat.request import responses_to_chat
 from adapters.chat.stream import UPSTREAM, ChatStreamTranslator, chat_completion_to_response
 from adapters.http import BodyReader, join_url, open_stream, post_json, stream_failure
+from adapters.responses.objects import ResponsesStream
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.thinking import origin_of
 from adapters.tools import ToolMap, flatten_tools
@@ -77,7 +78,9 @@ class ChatCompletionsAdapter:
             reasoning_origin=_reasoning_origin(target),
         )
         reader = BodyReader(response)
-        return UpstreamStream(_events(reader, translator, target), reader, headers=response.headers)
+        return ResponsesStream(
+            _events(reader, translator, target), reader, headers=response.headers
+        )
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         tools = flatten_tools(request.get("tools"))

@@ -31,6 +31,7 @@ from adapters.codex.headers import forwardable_headers
 from adapters.codex.limits import is_quota_answer, quota_resets_in
 from adapters.errors import http_error
 from adapters.http import BodyReader, join_url, open_stream, stream_failure
+from adapters.responses.objects import ResponsesStream
 from adapters.responses.relay import collect as relay_collect
 from adapters.responses.relay import relay, rewrite_model
 from adapters.transport import UpstreamClient
@@ -99,7 +100,7 @@ class CodexPassthroughAdapter:
             if name.lower().startswith(RELAYED_PREFIX)
         }
         reader = BodyReader(response)
-        return UpstreamStream(
+        return ResponsesStream(
             _events(reader, requested_model(request, target), target),
             reader,
             headers=response.headers,

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
-from adapters.base import EventBatch, Outcome, UpstreamStream
+from adapters.base import EventBatch, UpstreamStream
 from adapters.inbound.anthropic_out import Frame, MessagesEventWriter
 from adapters.inbound.chat_out import DONE, ChatChunkWriter
-from adapters.responses.objects import TERMINAL_EVENTS, record_outcome
 from adapters.sse import encode_named, encode_unnamed
 
 LOST_MESSAGE = "the upstream stream ended without a final event"
@@ -74,29 +73,26 @@ class ChatWriter:
 
 
 def translated(events: UpstreamStream[EventBatch], writer: DialectWriter) -> UpstreamStream[bytes]:
-    """Responses event batches from any adapter, written in the client's dialect."""
-    outcome = Outcome()
+    """Responses event batches from any adapter, written in the client's dialect; the
+    outcome is the one `events` records from its terminal event."""
     return UpstreamStream(
-        _translate(events, writer, outcome),
+        _translate(events, writer),
         events,
         headers=events.headers,
         relay_headers=events.relay_headers,
-        outcome=outcome,
+        outcome=events.outcome,
     )
 
 
 async def _translate(
-    events: UpstreamStream[EventBatch], writer: DialectWriter, outcome: Outcome
+    events: UpstreamStream[EventBatch], writer: DialectWriter
 ) -> AsyncGenerator[bytes, None]:
     yield writer.head()
-    ended = False
+    outcome = events.outcome
     async for batch in events:
-        if batch and batch[-1].get("type") in TERMINAL_EVENTS:
-            ended = True
-            record_outcome(outcome, batch[-1]["response"])
         data = writer.encode(batch)
         if data:
             yield data
-        if ended:
+        if outcome.status != "lost":
             break
-    yield writer.tail(ended)
+    yield writer.tail(outcome.status != "lost")

@@ -15,6 +15,7 @@ from typing import Any
 
 from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream
 from adapters.http import BodyReader, join_url, open_stream, post_json
+from adapters.responses.objects import ResponsesStream
 from adapters.responses.relay import failure_error, relay
 from adapters.responses.upstream import (
     AZURE,
@@ -86,7 +87,7 @@ class ResponsesAdapter:
         events = relay(
             reader, _requested_model(request, target), upstream, shaper, slug=target.slug
         )
-        return UpstreamStream(events, reader, headers=response.headers)
+        return ResponsesStream(events, reader, headers=response.headers)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         upstream = _upstream_name(target)

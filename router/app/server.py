@@ -76,7 +76,7 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         opened = await state.dispatcher.open_stream(plan, body)
     except UpstreamError as exc:
         return failed_before_stream(state, plan, request_id, started, exc)
-    encoder = ResponsesEncoder(opened.result.outcome, plan.requested)
+    encoder = ResponsesEncoder(plan.requested)
     return await write_stream(request, state, opened, encoder, request_id, started)
 
 

@@ -17,8 +17,8 @@ from typing import Protocol, TypeVar
 
 from aiohttp import web
 
-from adapters.base import EventBatch, Outcome
-from adapters.responses.objects import TERMINAL_EVENTS, record_outcome, response_object
+from adapters.base import EventBatch
+from adapters.responses.objects import response_object
 from adapters.sse import encode_responses
 from router.app.exchange import AppState, log_request, route_headers
 from router.app.shutdown import SHUTDOWN_MESSAGE
@@ -35,22 +35,13 @@ class StreamEncoder(Protocol[Item_contra]):
     """One client dialect's bytes for an upstream stream's items."""
 
     @property
-    def finished(self) -> bool:
-        """A terminal item was encoded: its bytes are the stream's last."""
+    def encode(self) -> Callable[[Item_contra], bytes]:
+        """The bytes of one item (a function, called for every upstream read)."""
         ...
 
-    def head(self) -> bytes:
-        """What goes out before the first item."""
-        ...
-
-    def encode(self, item: Item_contra) -> bytes: ...
-
-    def end(self) -> bytes:
-        """What goes out when the upstream stream ended before anything `finished` it."""
-        ...
-
-    def failure(self, message: str) -> bytes:
-        """The dialect's own error event, to end a stream the proxy cannot go on with."""
+    def failure(self, message: str, last: Item_contra | None) -> bytes:
+        """The dialect's own error event, to end a stream the proxy cannot go on with;
+        `last` is the last item written, if any."""
         ...
 
 
@@ -73,29 +64,25 @@ async def write_stream(
         }
     )
     disconnected = False
+    last: Item | None = None
     try:
         await response.prepare(request)
-        head = encoder.head()
-        if head:
-            await response.write(head)
         # Each upstream read's bytes go out as one write as soon as they are built. A
         # burst needs no joining here: a read returns everything that arrived while the
         # last write was going out, and a client slower than the upstream holds the
         # upstream back through the socket buffers rather than a queue of ours.
         encode = encoder.encode
+        stops = stream.ends_at_outcome
         async for item in stream:
+            last = item
             data = encode(item)
-            if encoder.finished:
+            if stops and outcome.status != "lost":
                 # The end of the chunked body goes out with the last bytes: one send and
                 # one wake-up of the client fewer. Nothing follows a terminal event.
                 await response.write_eof(data)
                 break
             if data:
                 await response.write(data)
-        else:
-            tail = encoder.end()
-            if tail:
-                await response.write(tail)
     except ConnectionResetError:
         disconnected = True
         outcome.status = "client_disconnected"
@@ -107,7 +94,8 @@ async def write_stream(
         ended = outcome.status != "lost"
         outcome.status = "shutdown"
         if not ended and response.prepared:
-            disconnected = not await _write_last(response, encoder.failure(SHUTDOWN_MESSAGE))
+            failure = encoder.failure(SHUTDOWN_MESSAGE, last)
+            disconnected = not await _write_last(response, failure)
     except Exception as exc:
         # A bug in a translator must still end the stream in a way the client understands.
         log.exception("stream_translation_error", request_id=request_id, slug=opened.slug)
@@ -115,7 +103,7 @@ async def write_stream(
         outcome.status, outcome.error = "failed", "server_error"
         if not ended and response.prepared:
             message = f"proxy error: {type(exc).__name__}"
-            disconnected = not await _write_last(response, encoder.failure(message))
+            disconnected = not await _write_last(response, encoder.failure(message, last))
     finally:
         await stream.aclose()
     log_request(
@@ -145,35 +133,18 @@ async def _write_last(response: web.StreamResponse, data: bytes) -> bool:
 class ResponsesEncoder:
     """`StreamEncoder` for Responses clients (Codex): the events as they are."""
 
-    __slots__ = ("_last", "_model", "finished", "outcome")
+    __slots__ = ("_model",)
 
-    def __init__(self, outcome: Outcome, model: str) -> None:
-        self.outcome = outcome
+    encode = staticmethod(encode_responses)
+
+    def __init__(self, model: str) -> None:
         self._model = model
-        self._last: EventBatch = []
-        self.finished = False
 
-    def head(self) -> bytes:
-        return b""
-
-    def encode(self, item: EventBatch) -> bytes:
-        if item:
-            # Only a failure needs the next sequence number: it is read from the last
-            # batch then, not worked out for every batch.
-            self._last = item
-            if item[-1]["type"] in TERMINAL_EVENTS:
-                self.finished = True
-                record_outcome(self.outcome, item[-1]["response"])
-        return encode_responses(item)
-
-    def end(self) -> bytes:
-        return b""
-
-    def failure(self, message: str) -> bytes:
+    def failure(self, message: str, last: EventBatch | None) -> bytes:
         """A `response.failed` the proxy itself ends a stream with; Codex retries its code."""
         event = {
             "type": "response.failed",
-            "sequence_number": self._next_sequence_number(),
+            "sequence_number": _next_sequence_number(last or []),
             "response": response_object(
                 uuid.uuid4().hex,
                 self._model,
@@ -183,12 +154,17 @@ class ResponsesEncoder:
         }
         return encode_responses([event])
 
-    def _next_sequence_number(self) -> int:
-        for event in reversed(self._last):
-            seq = event.get("sequence_number")
-            if isinstance(seq, int):
-                return seq + 1
-        return 0
+
+def _next_sequence_number(batch: EventBatch) -> int:
+    for event in reversed(batch):
+        seq = event.get("sequence_number")
+        if isinstance(seq, int):
+            return seq + 1
+    return 0
+
+
+def _same(item: bytes) -> bytes:
+    return item
 
 
 class DialectEncoder:
@@ -198,19 +174,10 @@ class DialectEncoder:
 
     __slots__ = ("_failure",)
 
-    finished = False
+    encode = staticmethod(_same)
 
     def __init__(self, failure: Callable[[str], bytes]) -> None:
         self._failure = failure
 
-    def head(self) -> bytes:
-        return b""
-
-    def encode(self, item: bytes) -> bytes:
-        return item
-
-    def end(self) -> bytes:
-        return b""
-
-    def failure(self, message: str) -> bytes:
+    def failure(self, message: str, last: bytes | None) -> bytes:
         return self._failure(message)

@@ -214,8 +214,8 @@ class Dispatcher:
     async def open_stream(self, plan: RoutePlan, body: Mapping[str, Any]) -> OpenStream[EventBatch]:
         """Open the first model in the plan that answers; raise the last error if none."""
 
-        async def call(target: Target, model: ModelConfig) -> UpstreamStream[EventBatch]:
-            return await self.credentials.stream(self._adapter(target), body, target, model)
+        def call(target: Target, model: ModelConfig) -> Awaitable[UpstreamStream[EventBatch]]:
+            return self.credentials.stream(self._adapter(target), body, target, model)
 
         return await self._first_answer(plan, call)
 
@@ -236,8 +236,8 @@ class Dispatcher:
     async def complete(self, plan: RoutePlan, body: Mapping[str, Any]) -> Answered[dict[str, Any]]:
         """Non-streaming: the Responses object of the first model that answers."""
 
-        async def call(target: Target, model: ModelConfig) -> dict[str, Any]:
-            return await self.credentials.complete(self._adapter(target), body, target, model)
+        def call(target: Target, model: ModelConfig) -> Awaitable[dict[str, Any]]:
+            return self.credentials.complete(self._adapter(target), body, target, model)
 
         return await self._first_answer(plan, call)
 

@@ -84,36 +84,41 @@ class Upstreams:
         self._passthrough_factories[kind] = factory
 
     def adapter_for(self, target: Target) -> Adapter:
-        return self._built(target, self._factories, self._adapters)
+        parts = urlsplit(target.base_url)
+        key = (target.kind, f"{parts.scheme}://{parts.netloc}")
+        adapter = self._adapters.get(key)
+        if adapter is None:
+            adapter = self._build(target, key, self._factories, self._adapters)
+        return adapter
 
     def passthrough_for(self, target: Target) -> PassthroughAdapter:
-        return self._built(target, self._passthrough_factories, self._passthroughs)
+        parts = urlsplit(target.base_url)
+        key = (target.kind, f"{parts.scheme}://{parts.netloc}")
+        adapter = self._passthroughs.get(key)
+        if adapter is None:
+            adapter = self._build(target, key, self._passthrough_factories, self._passthroughs)
+        return adapter
 
     def serves_passthrough(self, kind: str) -> bool:
         return kind in self._passthrough_factories
 
-    def _built(
+    def _build(
         self,
         target: Target,
+        key: tuple[str, str],
         factories: dict[str, Callable[[UpstreamClient], A] | str],
         built: dict[tuple[str, str], A],
     ) -> A:
-        parts = urlsplit(target.base_url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        key = (target.kind, origin)
-        adapter = built.get(key)
-        if adapter is None:
-            spec = factories.get(target.kind)
-            if spec is None:
-                raise UnsupportedUpstream(
-                    f"model {target.slug!r} uses provider kind {target.kind!r}, "
-                    "which this version does not serve yet"
-                )
-            factory = factories[target.kind] = resolve(spec)
-            client = upstream_client(origin)
-            self._clients.append(client)
-            adapter = factory(client)
-            built[key] = adapter
+        spec = factories.get(target.kind)
+        if spec is None:
+            raise UnsupportedUpstream(
+                f"model {target.slug!r} uses provider kind {target.kind!r}, "
+                "which this version does not serve yet"
+            )
+        factory = factories[target.kind] = resolve(spec)
+        client = upstream_client(key[1])
+        self._clients.append(client)
+        adapter = built[key] = factory(client)
         return adapter
 
     async def aclose(self) -> None:
