@@ -38,6 +38,36 @@ def from_chat(usage: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
+def from_responses(usage: Any) -> Any:
+    """A Responses upstream's `usage` with every count Codex and the SDK read, zero where
+    not reported (its own extra fields kept)."""
+    if not isinstance(usage, Mapping):
+        return usage
+    input_details = usage.get("input_tokens_details")
+    output_details = usage.get("output_tokens_details")
+    complete = make_usage(
+        _positive(usage.get("input_tokens")),
+        _positive(input_details.get("cached_tokens") if isinstance(input_details, Mapping) else 0),
+        _positive(usage.get("output_tokens")),
+        _positive(
+            output_details.get("reasoning_tokens") if isinstance(output_details, Mapping) else 0
+        ),
+    )
+    if isinstance(usage.get("total_tokens"), int):
+        complete["total_tokens"] = usage["total_tokens"]
+    for name, details in (
+        ("input_tokens_details", input_details),
+        ("output_tokens_details", output_details),
+    ):
+        if isinstance(details, Mapping):
+            complete[name] = {**complete[name], **details}
+    return {**usage, **complete}
+
+
+def _positive(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def from_anthropic(usage: Mapping[str, Any]) -> dict[str, Any]:
     """An Anthropic `usage` object in the Responses shape, whose input tokens include
     the cache reads and writes. Anthropic does not count thinking apart from the answer."""

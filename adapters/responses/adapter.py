@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream
+from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream, requested_model
 from adapters.http import BodyReader, join_url, open_stream, post_json
 from adapters.responses.objects import ResponsesStream
 from adapters.responses.relay import failure_error, relay
@@ -43,18 +43,13 @@ def request_headers(target: Target, *, stream: bool) -> dict[str, str]:
     return headers
 
 
-def _requested_model(request: Mapping[str, Any], target: Target) -> str:
-    model = request.get("model")
-    return model if isinstance(model, str) and model else target.slug
-
-
 def _upstream_name(target: Target) -> str:
     return f"{target.slug} (responses)"
 
 
 def _shaper(request: Mapping[str, Any], target: Target) -> EventShaper:
     return EventShaper(
-        _requested_model(request, target),
+        requested_model(request, target),
         origin_of(target.base_url),
         _upstream_name(target),
         [target.api_key],
@@ -84,9 +79,7 @@ class ResponsesAdapter:
         )
         shaper = _shaper(request, target)
         reader = BodyReader(response)
-        events = relay(
-            reader, _requested_model(request, target), upstream, shaper, slug=target.slug
-        )
+        events = relay(reader, requested_model(request, target), upstream, shaper, slug=target.slug)
         return ResponsesStream(events, reader, headers=response.headers)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:

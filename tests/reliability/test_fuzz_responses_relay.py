@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from adapters.base import Target
 from adapters.responses.adapter import ResponsesAdapter
 from adapters.responses.objects import TERMINAL_EVENTS
+from adapters.sse import encode_responses
 from adapters.transport import UpstreamClient
-from router.app.sse import encode_batch
 from tests.reliability.stream_strategies import garbage, noise, wire, words
 from tests.reliability.test_fuzz_streams import Played
 
@@ -107,7 +107,7 @@ async def relayed(played: Any) -> list[dict[str, Any]]:
         events = await ResponsesAdapter(client).stream({"model": "m", "input": "hi"}, TARGET)
         try:
             async for batch in events:
-                out += encode_batch(batch)
+                out += encode_responses(batch)
         finally:
             await events.aclose()  # type: ignore[attr-defined]
     decoded = []
