@@ -14,15 +14,87 @@ the adapter itself.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 Event = dict[str, Any]
 """One Responses stream event, as the plain dict that goes on the wire."""
 
 EventBatch = list[Event]
 """The events built from one upstream read; the server writes a batch in one go."""
+
+Item = TypeVar("Item")
+
+NO_HEADERS: Mapping[str, str] = {}
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How an answer ended, for the routing log. `usage` is in the Responses shape the
+    ledger reads; `status` stays "lost" until the answer's end is seen."""
+
+    status: str = "lost"
+    usage: Mapping[str, Any] | None = None
+    error: str | None = None
+
+
+class Releasable(Protocol):
+    """What holds the upstream connection: an `httpx.Response` or a reader of one."""
+
+    async def aclose(self) -> None: ...
+
+
+class UpstreamStream(Generic[Item]):
+    """One upstream answer being read: what every adapter's `stream` returns.
+
+    Iterating gives the answer piece by piece, one item per upstream read: a batch of
+    Responses events from a translating adapter (`UpstreamStream[EventBatch]`), bytes
+    already in the client's dialect from a passthrough (`UpstreamStream[bytes]`).
+    `headers` are the upstream's response headers, `relay_headers` the ones the client
+    gets too (Codex's turn state and usage windows). `outcome` is filled by whoever sees
+    the answer's end: a passthrough as it reads, a `ResponsesStream` from the terminal
+    Responses event.
+
+    `aclose()` always releases the upstream response, also when iteration never started
+    (an async generator that was never entered runs no `finally` when it is closed).
+
+    `ends_at_outcome` says whether the item that fills `outcome` is the last one: true for
+    Responses events (`adapters.responses.objects.ResponsesStream`, nothing follows the
+    terminal event), false for a dialect's bytes (a chat error chunk is followed by
+    `[DONE]`), which the stream ends itself.
+    """
+
+    __slots__ = ("_items", "_upstream", "headers", "outcome", "relay_headers")
+
+    ends_at_outcome = False
+
+    def __init__(
+        self,
+        items: AsyncGenerator[Item, None],
+        upstream: Releasable,
+        *,
+        headers: Mapping[str, str] = NO_HEADERS,
+        relay_headers: Mapping[str, str] = NO_HEADERS,
+        outcome: Outcome | None = None,
+    ) -> None:
+        self._items = items
+        self._upstream = upstream
+        self.headers = headers
+        self.relay_headers = relay_headers
+        self.outcome = Outcome() if outcome is None else outcome
+
+    def __aiter__(self) -> UpstreamStream[Item]:
+        return self
+
+    async def __anext__(self) -> Item:
+        return await self._items.__anext__()
+
+    async def aclose(self) -> None:
+        try:
+            await self._items.aclose()
+        finally:
+            await self._upstream.aclose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +144,22 @@ class Target:
         return f"Target(slug={self.slug!r}, kind={self.kind!r}, model={self.model!r})"
 
 
+def openai_error(message: str, error_type: str, code: str | None) -> dict[str, Any]:
+    """OpenAI's JSON error envelope (Responses and chat-completions clients)."""
+    return {"error": {"message": message, "type": error_type, "code": code, "param": None}}
+
+
+def anthropic_error(error_type: str, message: str) -> dict[str, Any]:
+    """Anthropic's JSON error envelope (Messages clients)."""
+    return {"type": "error", "error": {"type": error_type, "message": message}}
+
+
+def requested_model(request: Mapping[str, Any], target: Target) -> str:
+    """The model name an answer reports: what the client asked for, else the target's slug."""
+    model = request.get("model")
+    return model if isinstance(model, str) and model else target.slug
+
+
 class UpstreamError(Exception):
     """The upstream failed before anything reached the client.
 
@@ -104,14 +192,7 @@ class UpstreamError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The error in OpenAI's JSON error shape."""
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.error_type,
-                "code": self.code,
-                "param": None,
-            }
-        }
+        return openai_error(self.message, self.error_type, self.code)
 
     def __repr__(self) -> str:
         return f"UpstreamError(status={self.status}, code={self.code!r})"
@@ -130,13 +211,15 @@ class Adapter(Protocol):
 
     kind: str
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
+    async def stream(
+        self, request: Mapping[str, Any], target: Target
+    ) -> UpstreamStream[EventBatch]:
         """Send `request` upstream and return its answer as batches of Responses events.
 
         Returns only once the upstream has answered with a success status, raising
-        `UpstreamError` otherwise. The iterator always ends with exactly one terminal
+        `UpstreamError` otherwise. The stream always ends with exactly one terminal
         event (`response.completed`, `response.incomplete` or `response.failed`), and
-        closing it early releases the upstream connection.
+        closing it, read or not, releases the upstream connection.
         """
         ...
 
@@ -147,3 +230,26 @@ class Adapter(Protocol):
         ended with an error.
         """
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A non-streamed answer already in the client's dialect (from a passthrough)."""
+
+    body: dict[str, Any]
+    usage: Mapping[str, Any] | None
+    status: str = "completed"
+
+
+class PassthroughAdapter(Protocol):
+    """An adapter that forwards a client's own dialect (Messages to Anthropic, chat
+    completions to a chat upstream) and answers in it."""
+
+    kind: str
+
+    async def stream(self, request: Mapping[str, Any], target: Target) -> UpstreamStream[bytes]:
+        """Like `Adapter.stream`; the bytes are the client's dialect, and the stream
+        fills its `outcome` as it reads."""
+        ...
+
+    async def complete(self, request: Mapping[str, Any], target: Target) -> Answer: ...

@@ -1,9 +1,10 @@
 """The thin HTTP layer the adapters share: send, classify failures, read with timeouts.
 
-One `httpx.AsyncClient` per upstream is created and closed by the application; adapters
-only borrow it. Everything that can fail before the first byte of a successful answer is
-raised here as `UpstreamError`, so callers can still fall back or answer with an HTTP
-error.
+One `adapters.transport.UpstreamClient` per upstream is created and closed by the
+application; adapters only borrow it. Requests go out through its `open()`, straight to
+its transport: the adapters need none of what `httpx.AsyncClient.send` adds. Everything
+that can fail before the first byte of a successful answer is raised here as
+`UpstreamError`, so callers can still fall back or answer with an HTTP error.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any
 
 import httpx
-import orjson
 
+from adapters import jsonfast
 from adapters.base import Target, UpstreamError
 from adapters.errors import connect_error, http_error, scrub, timeout_error
 from adapters.transport import ResponseBody, UpstreamClient
@@ -46,28 +47,15 @@ def request_timeout(target: Target) -> httpx.Timeout:
     return httpx.Timeout(connect=t.connect, read=t.first_byte, write=t.connect, pool=t.connect)
 
 
-def encode_body(body: Mapping[str, Any]) -> bytes:
-    """Compact JSON, non-ASCII as UTF-8. orjson encodes a Codex request (about 20 kB) in
-    a tenth of the stdlib's time; what it refuses goes through the stdlib."""
-    try:
-        return orjson.dumps(body)
-    except orjson.JSONEncodeError:
-        pass
-    # An integer beyond 64 bits, or a lone UTF-16 surrogate (a client's JSON may escape
-    # one, `"\ud800"`), which has no UTF-8 form: that one is sent escaped, as the client
-    # did, and the upstream judges it.
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    try:
-        return text.encode()
-    except UnicodeEncodeError:
-        return json.dumps(body, separators=(",", ":")).encode()
+encode_body = jsonfast.dumps_request
+"""A request body: compact JSON, a lone surrogate kept escaped as the client sent it."""
 
 
 _STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 """How a request fails on a kept-alive connection the upstream closed as we reused it."""
 
 
-async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+async def send(client: UpstreamClient, request: httpx.Request) -> httpx.Response:
     """Send `request` for a streamed answer, once more if the connection drops first.
 
     Upstreams close idle keep-alive connections on their own schedule (uvicorn, behind
@@ -76,19 +64,13 @@ async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Respo
     reached the client at this point, and a real failure still raises the second time.
     """
     try:
-        return await _send_once(client, request)
-    except _STALE_CONNECTION:
-        return await _send_once(client, request)
-
-
-async def _send_once(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    if isinstance(client, UpstreamClient):
         return await client.open(request)
-    return await client.send(request, stream=True)
+    except _STALE_CONNECTION:
+        return await client.open(request)
 
 
 async def open_stream(
-    client: httpx.AsyncClient,
+    client: UpstreamClient,
     url: str,
     body: Mapping[str, Any],
     headers: Mapping[str, str],
@@ -165,10 +147,11 @@ class BodyReader:
     reading ended.
     """
 
-    __slots__ = ("_chunks", "_raw", "_response")
+    __slots__ = ("_chunks", "_closed", "_raw", "_response")
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
+        self._closed = False
         stream = response.stream
         identity = response.headers.get("content-encoding", "identity") == "identity"
         self._raw = stream if identity and isinstance(stream, ResponseBody) else None
@@ -183,6 +166,11 @@ class BodyReader:
         return await anext(self._chunks, b"")
 
     async def aclose(self) -> None:
+        # Called twice in the common case (by the stream's own `finally`, then by
+        # `UpstreamStream.aclose`); the second time costs nothing.
+        if self._closed:
+            return
+        self._closed = True
         try:
             if isinstance(self._chunks, AsyncGenerator):
                 await self._chunks.aclose()
@@ -191,7 +179,7 @@ class BodyReader:
 
 
 async def post_json(
-    client: httpx.AsyncClient,
+    client: UpstreamClient,
     url: str,
     body: Mapping[str, Any],
     headers: Mapping[str, str],

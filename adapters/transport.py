@@ -208,7 +208,9 @@ class UpstreamClient(httpx.AsyncClient):
     kept nor sent back.
     """
 
-    def __init__(self, transport: AiohttpTransport) -> None:
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        # Any httpx transport serves (tests give an `httpx.MockTransport`); the proxy
+        # gives an `AiohttpTransport`.
         super().__init__(transport=transport, trust_env=False)
         self._upstream = transport
 

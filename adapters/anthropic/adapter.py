@@ -8,7 +8,7 @@ first byte are raised as `UpstreamError` and everything after it ends the event 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
@@ -16,11 +16,13 @@ import httpx
 from adapters import jsonfast
 from adapters.anthropic.request import responses_to_messages
 from adapters.anthropic.stream import MessagesStreamTranslator, message_to_response
-from adapters.base import EventBatch, Target, UpstreamError
+from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream, requested_model
 from adapters.http import BodyReader, open_stream, post_json, stream_failure
+from adapters.responses.objects import ResponsesStream
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.thinking import origin_of
 from adapters.tools import ToolMap, flatten_tools
+from adapters.transport import UpstreamClient
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -66,21 +68,17 @@ def request_headers(target: Target, *, stream: bool) -> dict[str, str]:
     return headers
 
 
-def response_model(request: Mapping[str, Any], target: Target) -> str:
-    """The model name reported to the client: what it asked for, else the target slug."""
-    model = request.get("model")
-    return model if isinstance(model, str) and model else target.slug
-
-
 class AnthropicMessagesAdapter:
     """`Adapter` for `target.kind == "anthropic"`; borrows the application's client."""
 
     kind = "anthropic"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
+    async def stream(
+        self, request: Mapping[str, Any], target: Target
+    ) -> UpstreamStream[EventBatch]:
         tools = flatten_tools(request.get("tools"))
         body = responses_to_messages(request, target, stream=True, tools=tools)
         upstream = _upstream_name(target)
@@ -93,11 +91,14 @@ class AnthropicMessagesAdapter:
             upstream=upstream,
         )
         translator = MessagesStreamTranslator(
-            response_model(request, target),
+            requested_model(request, target),
             ToolMap(tools),
             origin=origin_of(target.base_url),
         )
-        return _events(response, translator, upstream)
+        reader = BodyReader(response)
+        return ResponsesStream(
+            _events(reader, translator, upstream), reader, headers=response.headers
+        )
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         tools = flatten_tools(request.get("tools"))
@@ -113,7 +114,7 @@ class AnthropicMessagesAdapter:
         )
         result = message_to_response(
             answer,
-            response_model(request, target),
+            requested_model(request, target),
             ToolMap(tools),
             origin=origin_of(target.base_url),
         )
@@ -134,10 +135,9 @@ def _upstream_name(target: Target) -> str:
 
 
 async def _events(
-    response: httpx.Response, translator: MessagesStreamTranslator, upstream: str
-) -> AsyncIterator[EventBatch]:
+    body: BodyReader, translator: MessagesStreamTranslator, upstream: str
+) -> AsyncGenerator[EventBatch, None]:
     decoder = SSEDecoder()
-    body = BodyReader(response)
     try:
         yield translator.start()
         try:

@@ -34,9 +34,10 @@ from typing import Any
 from adapters.base import Event
 from adapters.errors import scrub, stream_error_code
 from adapters.responses.builder import ResponseStreamBuilder
-from adapters.responses.objects import collect_response, make_usage
+from adapters.responses.objects import collect_response
 from adapters.thinking import encode_blocks
 from adapters.tools import ToolMap, custom_input_from_arguments
+from adapters.usage import from_anthropic as usage_from_anthropic
 
 CUT_OFF_MESSAGE = "Anthropic stream cut off before message_stop"
 
@@ -181,12 +182,7 @@ class MessagesStreamTranslator:
                 self._usage[key] = value
 
     def _usage_object(self) -> dict[str, Any]:
-        u = self._usage
-        cache_read = u["cache_read_input_tokens"]
-        cache_write = u["cache_creation_input_tokens"]
-        total_input = u["input_tokens"] + cache_read + cache_write
-        # Anthropic does not count thinking tokens apart from the answer.
-        return make_usage(total_input, cache_read, u["output_tokens"], 0, cache_write)
+        return usage_from_anthropic(self._usage)
 
     # -- content blocks -----------------------------------------------------------------
 

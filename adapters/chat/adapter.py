@@ -9,20 +9,22 @@ whatever happens to the upstream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
 import structlog
 
 from adapters import jsonfast
-from adapters.base import EventBatch, Target
+from adapters.base import EventBatch, Target, UpstreamStream, requested_model
 from adapters.chat.request import responses_to_chat
 from adapters.chat.stream import UPSTREAM, ChatStreamTranslator, chat_completion_to_response
 from adapters.http import BodyReader, join_url, open_stream, post_json, stream_failure
+from adapters.responses.objects import ResponsesStream
 from adapters.sse import SSEDecoder, SSEEvent
 from adapters.thinking import origin_of
 from adapters.tools import ToolMap, flatten_tools
+from adapters.transport import UpstreamClient
 
 log = structlog.get_logger(__name__)
 
@@ -42,11 +44,6 @@ def chat_headers(target: Target, *, stream: bool) -> dict[str, str]:
     return headers
 
 
-def _model_name(request: Mapping[str, Any], target: Target) -> str:
-    model = request.get("model")
-    return model if isinstance(model, str) and model else target.slug
-
-
 def _reasoning_origin(target: Target) -> str | None:
     """Where the reasoning of this target's answers is recorded as coming from, for
     targets that need it back; None leaves it out of `encrypted_content`."""
@@ -58,10 +55,12 @@ class ChatCompletionsAdapter:
 
     kind = "chat"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
+    async def stream(
+        self, request: Mapping[str, Any], target: Target
+    ) -> UpstreamStream[EventBatch]:
         tools = flatten_tools(request.get("tools"))
         body = responses_to_chat(request, target, stream=True, tools=tools)
         response = await open_stream(
@@ -73,12 +72,15 @@ class ChatCompletionsAdapter:
             upstream=target.slug,
         )
         translator = ChatStreamTranslator(
-            _model_name(request, target),
+            requested_model(request, target),
             ToolMap(tools),
             secrets=[target.api_key],
             reasoning_origin=_reasoning_origin(target),
         )
-        return EventStream(_events(response, translator, target), response)
+        reader = BodyReader(response)
+        return ResponsesStream(
+            _events(reader, translator, target), reader, headers=response.headers
+        )
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         tools = flatten_tools(request.get("tools"))
@@ -92,37 +94,11 @@ class ChatCompletionsAdapter:
         )
         return chat_completion_to_response(
             answer,
-            _model_name(request, target),
+            requested_model(request, target),
             ToolMap(tools),
             secrets=[target.api_key],
             reasoning_origin=_reasoning_origin(target),
         )
-
-
-class EventStream:
-    """The event batches of one upstream answer.
-
-    `aclose()` releases the upstream response even when iteration never started: an
-    async generator that was never entered runs no `finally` when it is closed.
-    """
-
-    __slots__ = ("_events", "_response")
-
-    def __init__(self, events: AsyncGenerator[EventBatch, None], response: httpx.Response) -> None:
-        self._events = events
-        self._response = response
-
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> EventBatch:
-        return await self._events.__anext__()
-
-    async def aclose(self) -> None:
-        try:
-            await self._events.aclose()
-        finally:
-            await self._response.aclose()
 
 
 class _Reader:
@@ -164,11 +140,10 @@ class _Reader:
 
 
 async def _events(
-    response: httpx.Response, translator: ChatStreamTranslator, target: Target
+    body: BodyReader, translator: ChatStreamTranslator, target: Target
 ) -> AsyncGenerator[EventBatch, None]:
     decoder = SSEDecoder()
     reader = _Reader(translator)
-    body = BodyReader(response)
     try:
         yield translator.start()
         while raw := await body.read():

@@ -30,8 +30,9 @@ from adapters.base import Event, UpstreamError
 from adapters.chat.reasoning import encode_reasoning
 from adapters.errors import scrub, stream_error_code
 from adapters.responses.builder import ResponseStreamBuilder
-from adapters.responses.objects import collect_response, make_usage, new_id
+from adapters.responses.objects import collect_response, new_id
 from adapters.tools import ToolMap, custom_input_from_arguments
+from adapters.usage import from_chat as usage_from_chat
 
 UPSTREAM = "chat upstream"
 
@@ -58,27 +59,6 @@ class _Call:
         self.args: list[str] = []
         self.custom = False
         self.opened = False
-
-
-def _count(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) else 0
-
-
-def _usage(raw: Mapping[str, Any]) -> dict[str, Any]:
-    prompt_details = raw.get("prompt_tokens_details")
-    completion_details = raw.get("completion_tokens_details")
-    cached = (
-        _count(prompt_details.get("cached_tokens")) if isinstance(prompt_details, Mapping) else 0
-    )
-    return make_usage(
-        _count(raw.get("prompt_tokens")),
-        # DeepSeek reports its cache hits at the top level instead.
-        cached or _count(raw.get("prompt_cache_hit_tokens")),
-        _count(raw.get("completion_tokens")),
-        _count(completion_details.get("reasoning_tokens"))
-        if isinstance(completion_details, Mapping)
-        else 0,
-    )
 
 
 def _error_message(error: Any) -> str:
@@ -160,7 +140,7 @@ class ChatStreamTranslator:
             return self.fail(stream_error_code(error), f"{UPSTREAM} error: {message}")
         usage = chunk.get("usage")
         if isinstance(usage, dict):
-            self._usage = _usage(usage)
+            self._usage = usage_from_chat(usage)
         choices = chunk.get("choices")
         if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
             return []

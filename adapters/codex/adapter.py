@@ -21,19 +21,20 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
 
-from adapters.base import EventBatch, Target, UpstreamError
+from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream, requested_model
 from adapters.codex.headers import forwardable_headers
 from adapters.codex.limits import is_quota_answer, quota_resets_in
 from adapters.errors import http_error
-from adapters.http import join_url, open_stream, stream_failure
-from adapters.responses.relay import RelayedEvents, relay, rewrite_model
+from adapters.http import BodyReader, join_url, open_stream, stream_failure
+from adapters.responses.objects import ResponsesStream
 from adapters.responses.relay import collect as relay_collect
+from adapters.responses.relay import relay, rewrite_model
+from adapters.transport import UpstreamClient
 
 UPSTREAM = "the ChatGPT Codex backend"
 
@@ -78,33 +79,19 @@ class CodexUpstreamError(UpstreamError):
     """For a quota or rate-limit answer: seconds until the account may be used again."""
 
 
-@dataclass(slots=True)
-class CodexAnswer:
-    """A successful answer: its events, and its headers (which carry the account's usage
-    windows, see `adapters.codex.limits.parse_rate_limits`)."""
-
-    events: AsyncIterator[EventBatch]
-    headers: Mapping[str, str]
-
-
-def _requested_model(request: Mapping[str, Any], target: Target) -> str:
-    model = request.get("model")
-    return model if isinstance(model, str) and model else target.slug
-
-
 class CodexPassthroughAdapter:
     """`Adapter` for `kind = "codex"` targets; borrows the application's HTTP client."""
 
     kind = "codex"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
-        return (await self.open(request, target)).events
-
-    async def open(self, request: Mapping[str, Any], target: Target) -> CodexAnswer:
-        """Like `stream`, but also returns the answer's headers."""
+    async def stream(
+        self, request: Mapping[str, Any], target: Target
+    ) -> UpstreamStream[EventBatch]:
+        """The answer's `headers` carry the account's usage windows (see
+        `adapters.codex.limits.parse_rate_limits`); the `x-codex-*` ones are relayed."""
         body = backend_body(request, target)
         response = await self._send(join_url(target.base_url, "responses"), body, target)
         relayed = {
@@ -112,17 +99,19 @@ class CodexPassthroughAdapter:
             for name, value in response.headers.items()
             if name.lower().startswith(RELAYED_PREFIX)
         }
-        events = RelayedEvents(
-            _events(response, _requested_model(request, target), target), relayed
+        reader = BodyReader(response)
+        return ResponsesStream(
+            _events(reader, requested_model(request, target), target),
+            reader,
+            headers=response.headers,
+            relay_headers=relayed,
         )
-        return CodexAnswer(events, response.headers)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         """The backend only streams; the stream is read to its end and folded up."""
         body = {**request, "stream": True}
         body.setdefault("store", False)
-        answer = await self.open(body, target)
-        return await collect(answer.events)
+        return await collect(await self.stream(body, target))
 
     async def compact(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         """`POST {base}/responses/compact`, the older compaction endpoint, as is."""
@@ -187,14 +176,10 @@ def _refusal(status: int, raw: bytes, headers: Mapping[str, str], target: Target
     return error
 
 
-def _events(
-    response: httpx.Response, model: str, target: Target
-) -> AsyncGenerator[EventBatch, None]:
-    return relay(
-        response, model, UPSTREAM, lambda event: rewrite_model(event, model), slug=target.slug
-    )
+def _events(body: BodyReader, model: str, target: Target) -> AsyncGenerator[EventBatch, None]:
+    return relay(body, model, UPSTREAM, lambda event: rewrite_model(event, model), slug=target.slug)
 
 
-async def collect(events: AsyncIterator[EventBatch]) -> dict[str, Any]:
+async def collect(events: UpstreamStream[EventBatch]) -> dict[str, Any]:
     """A finished stream as one `response` object; a failed one as `UpstreamError`."""
     return await relay_collect(events, UPSTREAM)

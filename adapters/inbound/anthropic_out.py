@@ -15,10 +15,12 @@ request, is recognised and left out before the request reaches a real Anthropic 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from adapters.base import anthropic_error
 from adapters.responses.objects import new_id
+from adapters.usage import to_anthropic as usage_to_anthropic
 
 FOREIGN_SIGNATURE = "autorouter-foreign-thinking"
 
@@ -56,36 +58,6 @@ def error_type_for(status: int, code: str | None = None) -> str:
     if status in _ERROR_TYPES_BY_STATUS:
         return _ERROR_TYPES_BY_STATUS[status]
     return "invalid_request_error" if 400 <= status < 500 else "api_error"
-
-
-def error_body(error_type: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": error_type, "message": message}}
-
-
-def encode_frames(frames: Iterable[Frame]) -> bytes:
-    return b"".join(
-        b"event: "
-        + name.encode()
-        + b"\ndata: "
-        + json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-        + b"\n\n"
-        for name, data in frames
-    )
-
-
-def anthropic_usage(usage: Mapping[str, Any] | None) -> dict[str, int]:
-    """Responses usage (input includes cache reads and writes) in Anthropic's split."""
-    usage = usage or {}
-    details = usage.get("input_tokens_details") or {}
-    cached = int(details.get("cached_tokens") or 0)
-    written = int(details.get("cache_write_tokens") or 0)
-    total = int(usage.get("input_tokens") or 0)
-    return {
-        "input_tokens": max(total - cached - written, 0),
-        "cache_creation_input_tokens": written,
-        "cache_read_input_tokens": cached,
-        "output_tokens": int(usage.get("output_tokens") or 0),
-    }
 
 
 def _stop_reason(response: Mapping[str, Any], called_tool: bool) -> str:
@@ -150,7 +122,7 @@ class MessagesEventWriter:
         self._done = True
         code = str(error.get("code") or "server_error")
         message = str(error.get("message") or "the upstream failed")
-        return [("error", error_body(error_type_for(500, code), message))]
+        return [("error", anthropic_error(error_type_for(500, code), message))]
 
     # -- blocks -------------------------------------------------------------------------
 
@@ -217,7 +189,7 @@ class MessagesEventWriter:
             out.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
         self._blocks.clear()
         delta = {"stop_reason": _stop_reason(response, self._called_tool), "stop_sequence": None}
-        usage = anthropic_usage(response.get("usage"))
+        usage = usage_to_anthropic(response.get("usage"))
         out.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": usage}))
         out.append(("message_stop", {"type": "message_stop"}))
         return out
@@ -261,7 +233,7 @@ def response_to_message(response: Mapping[str, Any], model: str) -> dict[str, An
         "content": content,
         "stop_reason": _stop_reason(response, called_tool),
         "stop_sequence": None,
-        "usage": anthropic_usage(response.get("usage")),
+        "usage": usage_to_anthropic(response.get("usage")),
     }
 
 

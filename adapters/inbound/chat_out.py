@@ -10,38 +10,17 @@ chunk holding `error`, which the openai SDK raises as an API error.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from adapters.base import openai_error
 from adapters.responses.objects import new_id
+from adapters.usage import to_chat as usage_to_chat
 
 DONE = b"data: [DONE]\n\n"
 
 _FINISH_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
-
-
-def encode_chunks(chunks: Iterable[dict[str, Any]]) -> bytes:
-    return b"".join(
-        b"data: " + json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-        for chunk in chunks
-    )
-
-
-def chat_usage(usage: Mapping[str, Any] | None) -> dict[str, Any]:
-    usage = usage or {}
-    prompt = int(usage.get("input_tokens") or 0)
-    completion = int(usage.get("output_tokens") or 0)
-    cached = (usage.get("input_tokens_details") or {}).get("cached_tokens") or 0
-    reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": int(cached)},
-        "completion_tokens_details": {"reasoning_tokens": int(reasoning)},
-    }
 
 
 def _finish_reason(response: Mapping[str, Any], called_tool: bool) -> str:
@@ -122,20 +101,17 @@ class ChatChunkWriter:
         if self._include_usage:
             last = self._chunk({})
             last["choices"] = []
-            last["usage"] = chat_usage(response.get("usage"))
+            last["usage"] = usage_to_chat(response.get("usage"))
             out.append(last)
         return out
 
     def fail(self, error: Mapping[str, Any]) -> dict[str, Any]:
         self.done = True
-        return {
-            "error": {
-                "message": str(error.get("message") or "the upstream failed"),
-                "type": "server_error",
-                "code": str(error.get("code") or "server_error"),
-                "param": None,
-            }
-        }
+        return openai_error(
+            str(error.get("message") or "the upstream failed"),
+            "server_error",
+            str(error.get("code") or "server_error"),
+        )
 
 
 def response_to_completion(response: Mapping[str, Any], model: str) -> dict[str, Any]:
@@ -170,5 +146,5 @@ def response_to_completion(response: Mapping[str, Any], model: str) -> dict[str,
         "choices": [
             {"index": 0, "message": message, "finish_reason": _finish_reason(response, bool(calls))}
         ],
-        "usage": chat_usage(response.get("usage")),
+        "usage": usage_to_chat(response.get("usage")),
     }

@@ -18,22 +18,31 @@ payloads other than the first and last are passed on without being parsed.
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
 
+from adapters import jsonfast
 from adapters.anthropic.adapter import messages_url, request_headers
-from adapters.base import Target
+from adapters.base import (
+    Answer,
+    Outcome,
+    Target,
+    UpstreamStream,
+    anthropic_error,
+    openai_error,
+    requested_model,
+)
 from adapters.chat.adapter import DONE_MARKER, chat_headers
 from adapters.http import join_url, open_stream, post_json, stream_failure
-from adapters.inbound.anthropic_out import FOREIGN_SIGNATURE, error_body, error_type_for
-from adapters.inbound.stream import Answer, Outcome, usage_from_anthropic, usage_from_chat
-from adapters.sse import SSEDecoder, SSEEvent
+from adapters.inbound.anthropic_out import FOREIGN_SIGNATURE, error_type_for
+from adapters.inbound.chat_out import DONE
+from adapters.sse import SSEDecoder, SSEEvent, encode_named, encode_unnamed, frame
+from adapters.transport import UpstreamClient
+from adapters.usage import from_anthropic as usage_from_anthropic
+from adapters.usage import from_chat as usage_from_chat
 
-ANTHROPIC_KIND = "anthropic:passthrough"
-CHAT_KIND = "chat:passthrough"
 CUT_OFF = "the upstream stream was cut off before it ended"
 MALFORMED = "the upstream sent an event that is not valid JSON"
 FORWARDED_ANTHROPIC_HEADERS = ("anthropic-beta",)
@@ -80,18 +89,18 @@ def chat_request(body: Mapping[str, Any], target: Target) -> dict[str, Any]:
 
 
 class AnthropicPassthrough:
-    """Forwards Messages requests to an Anthropic target; registered as `ANTHROPIC_KIND`.
+    """Forwards Messages requests to an Anthropic target (the passthrough for `anthropic`).
 
     `request` is the client's own body (its `model` is the name the client asked for);
     `target.client_headers` carries the client's `anthropic-beta`.
     """
 
-    kind = ANTHROPIC_KIND
+    kind = "anthropic"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> AnthropicStream:
+    async def stream(self, request: Mapping[str, Any], target: Target) -> UpstreamStream[bytes]:
         response = await open_stream(
             self._client,
             messages_url(target.base_url),
@@ -100,7 +109,10 @@ class AnthropicPassthrough:
             target,
             upstream=_anthropic_name(target),
         )
-        return AnthropicStream(response, _client_model(request, target), _anthropic_name(target))
+        frames = _AnthropicFrames(requested_model(request, target), _anthropic_name(target))
+        return UpstreamStream(
+            frames.read(response), response, headers=response.headers, outcome=frames.outcome
+        )
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> Answer:
         answer = await post_json(
@@ -111,18 +123,13 @@ class AnthropicPassthrough:
             target,
             upstream=_anthropic_name(target),
         )
-        answer["model"] = _client_model(request, target)
+        answer["model"] = requested_model(request, target)
         usage = answer.get("usage")
         return Answer(answer, usage_from_anthropic(usage) if isinstance(usage, Mapping) else None)
 
 
 def _anthropic_name(target: Target) -> str:
     return f"{target.slug} (anthropic)"
-
-
-def _client_model(request: Mapping[str, Any], target: Target) -> str:
-    model = request.get("model")
-    return model if isinstance(model, str) and model else target.slug
 
 
 def _anthropic_headers(target: Target, *, stream: bool) -> dict[str, str]:
@@ -135,20 +142,19 @@ def _anthropic_headers(target: Target, *, stream: bool) -> dict[str, str]:
     return headers
 
 
-class AnthropicStream:
+class _AnthropicFrames:
     """An Anthropic upstream's stream with the model name and usage read on the way."""
 
-    def __init__(self, response: httpx.Response, model: str, upstream: str) -> None:
-        self._response = response
+    def __init__(self, model: str, upstream: str) -> None:
         self._model = model
         self._upstream = upstream
         self._usage: dict[str, Any] = {}
         self.outcome = Outcome()
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def read(self, response: httpx.Response) -> AsyncGenerator[bytes, None]:
         decoder = SSEDecoder()
         try:
-            async for raw in self._response.aiter_raw():
+            async for raw in response.aiter_raw():
                 data = b"".join(self._frame(event) for event in decoder.feed(raw))
                 if data:
                     yield data
@@ -169,7 +175,7 @@ class AnthropicStream:
         name = event.event or ""
         data = event.data
         if name in ("message_start", "message_delta", "error"):
-            parsed = json.loads(data)
+            parsed = jsonfast.loads(data)
             if name == "message_start":
                 parsed["message"]["model"] = self._model
                 self._read_usage(parsed["message"].get("usage"))
@@ -178,10 +184,10 @@ class AnthropicStream:
             else:
                 self.outcome.status = "failed"
                 self.outcome.error = str((parsed.get("error") or {}).get("type") or "error")
-            data = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
-        elif name == "message_stop":
+            return encode_named([(name, parsed)])
+        if name == "message_stop":
             self.outcome.status = "completed"
-        return f"event: {name}\ndata: {data}\n\n".encode() if name else f"data: {data}\n\n".encode()
+        return frame(name, data)
 
     def _read_usage(self, usage: Any) -> None:
         if isinstance(usage, Mapping):
@@ -191,22 +197,18 @@ class AnthropicStream:
     def _failure(self, code: str, message: str) -> bytes:
         self.outcome.status = "failed"
         self.outcome.error = code
-        body = json.dumps(error_body(error_type_for(500, code), message))
-        return f"event: error\ndata: {body}\n\n".encode()
-
-    async def aclose(self) -> None:
-        await self._response.aclose()
+        return encode_named([("error", anthropic_error(error_type_for(500, code), message))])
 
 
 class ChatPassthrough:
-    """Forwards chat-completions requests to a chat target; registered as `CHAT_KIND`."""
+    """Forwards chat-completions requests to a chat target (the passthrough for `chat`)."""
 
-    kind = CHAT_KIND
+    kind = "chat"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> ChatStream:
+    async def stream(self, request: Mapping[str, Any], target: Target) -> UpstreamStream[bytes]:
         options = request.get("stream_options")
         wants_usage = isinstance(options, Mapping) and bool(options.get("include_usage"))
         response = await open_stream(
@@ -217,8 +219,9 @@ class ChatPassthrough:
             target,
             upstream=target.slug,
         )
-        return ChatStream(
-            response, _client_model(request, target), target.slug, wants_usage=wants_usage
+        chunks = _ChatChunks(requested_model(request, target), target.slug, wants_usage=wants_usage)
+        return UpstreamStream(
+            chunks.read(response), response, headers=response.headers, outcome=chunks.outcome
         )
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> Answer:
@@ -230,28 +233,25 @@ class ChatPassthrough:
             target,
             upstream=target.slug,
         )
-        answer["model"] = _client_model(request, target)
+        answer["model"] = requested_model(request, target)
         usage = answer.get("usage")
         return Answer(answer, usage_from_chat(usage) if isinstance(usage, Mapping) else None)
 
 
-class ChatStream:
+class _ChatChunks:
     """A chat upstream's stream with the model name rewritten and usage read."""
 
-    def __init__(
-        self, response: httpx.Response, model: str, upstream: str, *, wants_usage: bool
-    ) -> None:
-        self._response = response
+    def __init__(self, model: str, upstream: str, *, wants_usage: bool) -> None:
         self._model = model
         self._upstream = upstream
         self._wants_usage = wants_usage
         self._finished = False
         self.outcome = Outcome()
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def read(self, response: httpx.Response) -> AsyncGenerator[bytes, None]:
         decoder = SSEDecoder()
         try:
-            async for raw in self._response.aiter_raw():
+            async for raw in response.aiter_raw():
                 data = b"".join(self._chunk(event) for event in decoder.feed(raw))
                 if data:
                     yield data
@@ -265,7 +265,7 @@ class ChatStream:
             return
         if self.outcome.status == "lost":
             # Compatibles that omit [DONE] still ended the answer with a finish_reason.
-            tail += b"data: [DONE]\n\n" if self._finished else self._failure(CUT_OFF)
+            tail += DONE if self._finished else self._failure(CUT_OFF)
             if self._finished:
                 self.outcome.status = "completed"
         if tail:
@@ -275,8 +275,8 @@ class ChatStream:
         if event.data == DONE_MARKER:
             if self.outcome.status == "lost":
                 self.outcome.status = "completed"
-            return b"data: [DONE]\n\n"
-        chunk = json.loads(event.data)
+            return DONE
+        chunk = jsonfast.loads(event.data)
         if not isinstance(chunk, dict):
             return b""
         if chunk.get("error"):
@@ -292,17 +292,10 @@ class ChatStream:
                 self._finished = True
         if "model" in chunk:
             chunk["model"] = self._model
-        return (
-            b"data: "
-            + json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode()
-            + b"\n\n"
-        )
+        return encode_unnamed([chunk])
 
     def _failure(self, message: str) -> bytes:
         self.outcome.status = "failed"
         self.outcome.error = "server_error"
-        error = {"error": {"message": message, "type": "server_error", "code": "server_error"}}
-        return b"data: " + json.dumps(error).encode() + b"\n\n"
-
-    async def aclose(self) -> None:
-        await self._response.aclose()
+        error = openai_error(message, "server_error", "server_error")
+        return encode_unnamed([error])

@@ -10,14 +10,13 @@ like every other upstream's (`adapters.errors.http_error`), so Auto can fall bac
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
-from adapters.base import EventBatch, Target, UpstreamError
-from adapters.http import join_url, open_stream, post_json
-from adapters.responses.relay import RelayedEvents, failure_error, relay
+from adapters.base import EventBatch, Target, UpstreamError, UpstreamStream, requested_model
+from adapters.http import BodyReader, join_url, open_stream, post_json
+from adapters.responses.objects import ResponsesStream
+from adapters.responses.relay import failure_error, relay
 from adapters.responses.upstream import (
     AZURE,
     EventShaper,
@@ -26,6 +25,7 @@ from adapters.responses.upstream import (
     upstream_body,
 )
 from adapters.thinking import origin_of
+from adapters.transport import UpstreamClient
 
 
 def request_headers(target: Target, *, stream: bool) -> dict[str, str]:
@@ -43,18 +43,13 @@ def request_headers(target: Target, *, stream: bool) -> dict[str, str]:
     return headers
 
 
-def _requested_model(request: Mapping[str, Any], target: Target) -> str:
-    model = request.get("model")
-    return model if isinstance(model, str) and model else target.slug
-
-
 def _upstream_name(target: Target) -> str:
     return f"{target.slug} (responses)"
 
 
 def _shaper(request: Mapping[str, Any], target: Target) -> EventShaper:
     return EventShaper(
-        _requested_model(request, target),
+        requested_model(request, target),
         origin_of(target.base_url),
         _upstream_name(target),
         [target.api_key],
@@ -67,10 +62,12 @@ class ResponsesAdapter:
 
     kind = "responses"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
-    async def stream(self, request: Mapping[str, Any], target: Target) -> AsyncIterator[EventBatch]:
+    async def stream(
+        self, request: Mapping[str, Any], target: Target
+    ) -> UpstreamStream[EventBatch]:
         upstream = _upstream_name(target)
         response = await open_stream(
             self._client,
@@ -81,10 +78,9 @@ class ResponsesAdapter:
             upstream=upstream,
         )
         shaper = _shaper(request, target)
-        events = relay(
-            response, _requested_model(request, target), upstream, shaper, slug=target.slug
-        )
-        return RelayedEvents(events, {})
+        reader = BodyReader(response)
+        events = relay(reader, requested_model(request, target), upstream, shaper, slug=target.slug)
+        return ResponsesStream(events, reader, headers=response.headers)
 
     async def complete(self, request: Mapping[str, Any], target: Target) -> dict[str, Any]:
         upstream = _upstream_name(target)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from adapters.base import Event
+from adapters.base import Event, EventBatch, Outcome, UpstreamStream
 
 TERMINAL_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
@@ -84,3 +85,29 @@ def collect_response(events: list[Event]) -> dict[str, Any]:
         if event.get("type") in TERMINAL_EVENTS:
             return dict(event["response"])
     raise ValueError("event stream has no terminal event")
+
+
+def record_outcome(outcome: Outcome, response: Mapping[str, Any]) -> None:
+    """How an answer ended, from its terminal event's `response` object."""
+    outcome.status = str(response.get("status") or "completed")
+    outcome.usage = response.get("usage")
+    error = response.get("error")
+    if isinstance(error, Mapping):
+        outcome.error = str(error.get("code") or "server_error")
+
+
+class ResponsesStream(UpstreamStream[EventBatch]):
+    """An `UpstreamStream` of Responses event batches that records its outcome from the
+    terminal event as the batch carrying it goes by (adapters end every stream with
+    exactly one, in the last batch)."""
+
+    __slots__ = ()
+
+    ends_at_outcome = True
+
+    async def __anext__(self) -> EventBatch:
+        batch = await self._items.__anext__()
+        # Inline, not a call: this runs for every upstream read.
+        if batch and batch[-1]["type"] in TERMINAL_EVENTS:
+            record_outcome(self.outcome, batch[-1]["response"])
+        return batch

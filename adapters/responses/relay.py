@@ -10,14 +10,14 @@ shared lives here: the SSE loop, the end of the stream whatever happens to the u
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 import httpx
 import structlog
 
 from adapters import jsonfast
-from adapters.base import Event, EventBatch, UpstreamError
+from adapters.base import Event, EventBatch, UpstreamError, UpstreamStream
 from adapters.errors import stream_error_code
 from adapters.http import BodyReader, stream_failure
 from adapters.responses.objects import TERMINAL_EVENTS, new_id, response_object
@@ -29,25 +29,6 @@ Shape = Callable[[Event], Event]
 """Turns one upstream event into the event Codex gets (it may return a terminal event
 in place of an upstream `error` event, which ends the stream). The `response.failed`
 the relay itself ends a broken stream with goes through it too."""
-
-
-class RelayedEvents:
-    """The event batches of one answer, with the upstream headers to relay to Codex."""
-
-    def __init__(
-        self, batches: AsyncGenerator[EventBatch, None], response_headers: dict[str, str]
-    ) -> None:
-        self._batches = batches
-        self.response_headers = response_headers
-
-    def __aiter__(self) -> RelayedEvents:
-        return self
-
-    async def __anext__(self) -> EventBatch:
-        return await self._batches.__anext__()
-
-    async def aclose(self) -> None:
-        await self._batches.aclose()
 
 
 def failed_event(model: str, code: str, message: str) -> Event:
@@ -68,11 +49,10 @@ def rewrite_model(event: Event, model: str) -> Event:
 
 
 async def relay(
-    response: httpx.Response, model: str, upstream: str, shape: Shape, *, slug: str
+    body: BodyReader, model: str, upstream: str, shape: Shape, *, slug: str
 ) -> AsyncGenerator[EventBatch, None]:
     """The upstream's events, shaped, ending in exactly one terminal event."""
     decoder = SSEDecoder()
-    body = BodyReader(response)
     finished = False
     try:
         while raw := await body.read():
@@ -120,7 +100,7 @@ def _decode(frames: list[Any], model: str, upstream: str, shape: Shape) -> tuple
     return batch, False
 
 
-async def collect(events: AsyncIterator[EventBatch], upstream: str) -> dict[str, Any]:
+async def collect(events: UpstreamStream[EventBatch], upstream: str) -> dict[str, Any]:
     """A finished stream as one `response` object; a failed one as `UpstreamError`.
 
     A `response.completed` may list no output (Codex ignores that list, and the ChatGPT
@@ -136,7 +116,7 @@ async def collect(events: AsyncIterator[EventBatch], upstream: str) -> dict[str,
                 elif event.get("type") in TERMINAL_EVENTS:
                     terminal = event
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
     assert terminal is not None  # `relay` always ends with a terminal event
     response = dict(terminal.get("response") or {})
     if terminal["type"] == "response.failed":

@@ -36,9 +36,10 @@ from urllib.parse import urlsplit
 
 from adapters.base import Event, Target
 from adapters.errors import is_context_overflow, scrub, stream_error_code
-from adapters.responses.objects import TERMINAL_EVENTS, make_usage, new_id, response_object
+from adapters.responses.objects import TERMINAL_EVENTS, new_id, response_object
 from adapters.thinking import origin_of
 from adapters.tools import wire_name
+from adapters.usage import from_responses as usage_from_responses
 
 PUBLIC_FIELDS = frozenset(
     {
@@ -244,35 +245,6 @@ def _replayable_items(items: Iterable[Any], origin: str, flatten: bool) -> Itera
 # -- the answer -------------------------------------------------------------------------
 
 
-def complete_usage(usage: Any) -> Any:
-    """A usage object with every count Codex and the SDK read, zero where not reported."""
-    if not isinstance(usage, Mapping):
-        return usage
-    input_details = usage.get("input_tokens_details")
-    output_details = usage.get("output_tokens_details")
-    complete = make_usage(
-        _count(usage.get("input_tokens")),
-        _count(input_details.get("cached_tokens") if isinstance(input_details, Mapping) else 0),
-        _count(usage.get("output_tokens")),
-        _count(
-            output_details.get("reasoning_tokens") if isinstance(output_details, Mapping) else 0
-        ),
-    )
-    if isinstance(usage.get("total_tokens"), int):
-        complete["total_tokens"] = usage["total_tokens"]
-    for name, details in (
-        ("input_tokens_details", input_details),
-        ("output_tokens_details", output_details),
-    ):
-        if isinstance(details, Mapping):
-            complete[name] = {**complete[name], **details}
-    return {**usage, **complete}
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
 class EventShaper:
     """Shapes one stream's events for Codex: the model it asked for, a response id,
     sealed reasoning, complete usage, sequence numbers, and errors as `response.failed`
@@ -341,7 +313,7 @@ class EventShaper:
         if not terminal:
             return shaped
         if "usage" in shaped:
-            shaped["usage"] = complete_usage(shaped["usage"])
+            shaped["usage"] = usage_from_responses(shaped["usage"])
         error = shaped.get("error")
         if isinstance(error, Mapping):
             shaped["error"] = self._error(error)

@@ -184,9 +184,10 @@ class _GzipDecoder(_Decoder):
     def _decompress(self, data: bytes, max_length: int) -> bytes:
         engine = self._engine
         try:
-            return engine.decompress(engine.unconsumed_tail + data, max_length)
+            out: bytes = engine.decompress(engine.unconsumed_tail + data, max_length)
         except zlib.error as exc:
             raise self._corrupt(str(exc)) from None
+        return out
 
     def _more_output(self) -> bool:
         return bool(self._engine.unconsumed_tail)
@@ -216,9 +217,10 @@ class _ZstdDecoder(_Decoder):
 
     def _decompress(self, data: bytes, max_length: int) -> bytes:
         try:
-            return self._engine.decompress(data, max_length)
+            out: bytes = self._engine.decompress(data, max_length)
         except self._error as exc:
             raise self._corrupt(str(exc)) from None
+        return out
 
     def _more_output(self) -> bool:
         return not self._engine.needs_input

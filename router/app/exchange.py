@@ -9,18 +9,18 @@ so neither handler module depends on the other.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from adapters import jsonfast
-from adapters.base import UpstreamError
+from adapters.base import UpstreamError, openai_error
 from router.app.bodies import BodyRefused, read_body
 from router.app.client_keys import ClientGate, current_client
 from router.app.hosts import allowed_hosts
 from router.app.shutdown import InFlight
-from router.routing.auto.policy import NoEligibleCandidate
+from router.routing.auto.types import NoEligibleCandidate
 from router.routing.dispatch import Dispatcher, RoutePlan, UnknownModel
 from router.routing.upstreams import Upstreams
 from router.settings import SettingsStore
@@ -29,6 +29,8 @@ from router.shared.open import open_shared_state
 from router.telemetry.ledger import cost_usd, usage_counts
 from router.telemetry.logs import RoutingLog, get_logger
 from router.telemetry.metrics import Metrics
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 log = get_logger("autorouter.server")
 
@@ -91,7 +93,7 @@ def error_response(
     error_type: str = "invalid_request_error",
     headers: Mapping[str, str] | None = None,
 ) -> web.Response:
-    body = {"error": {"message": message, "type": error_type, "code": code, "param": None}}
+    body = openai_error(message, error_type, code)
     return web.json_response(body, status=status, headers=headers)
 
 
@@ -108,7 +110,7 @@ def reject(status: int, message: str, *, code: str) -> RequestRejected:
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except RequestRejected as exc:

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
+from adapters.base import anthropic_error, openai_error
 from router.settings.origins import normalize_origin
 from router.telemetry.logs import get_logger
 
@@ -116,12 +117,9 @@ def request_guard_middleware(
 
 def forbidden(path: str, message: str, code: str) -> web.Response:
     if path.startswith("/v1/messages"):
-        body: dict[str, object] = {
-            "type": "error",
-            "error": {"type": "permission_error", "message": message},
-        }
+        body = anthropic_error("permission_error", message)
     else:
-        body = {"error": {"message": message, "type": "forbidden", "code": code, "param": None}}
+        body = openai_error(message, "forbidden", code)
     response = web.json_response(body, status=403)
     # A refused request's body is not read: the connection is not kept for another.
     response.force_close()

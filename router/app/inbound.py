@@ -5,7 +5,7 @@ enter through the same task identity, route decision and routing log as `/v1/res
 the request is translated into a Responses body (`adapters.inbound`), which the Auto
 router classifies and any adapter can serve; the answer is written back in the client's
 dialect. A target that speaks the client's own dialect gets the client's body passed
-through instead (`Dispatcher.open_stream(native=...)`).
+through instead (`Dispatcher.open_in_dialect`).
 
 This module only registers the routes and the passthrough adapters. The handlers
 (`router.app.inbound_handlers`) and the translators are imported on the first request to one
@@ -24,11 +24,11 @@ from router.app.exchange import STATE
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 PASSTHROUGH_ADAPTERS = {
-    "anthropic:passthrough": "adapters.inbound.passthrough:AnthropicPassthrough",
-    "chat:passthrough": "adapters.inbound.passthrough:ChatPassthrough",
+    "anthropic": "adapters.inbound.passthrough:AnthropicPassthrough",
+    "chat": "adapters.inbound.passthrough:ChatPassthrough",
 }
-"""`<kind>:passthrough` (what the dispatcher asks for a target of the client's own
-dialect) -> where its adapter lives."""
+"""Upstream kind -> where the adapter lives that passes a client of that kind's own
+dialect through to it."""
 
 
 def register_inbound(app: web.Application) -> None:
@@ -37,7 +37,7 @@ def register_inbound(app: web.Application) -> None:
     # The passthrough adapters answer in the client's dialect, not with Responses events:
     # only these handlers ask for them (through `native`).
     for kind, spec in PASSTHROUGH_ADAPTERS.items():
-        upstreams.register(kind, spec)
+        upstreams.register_passthrough(kind, spec)
     app.router.add_post("/v1/messages", _imported_on_first_request("handle_messages"))
     app.router.add_post(
         "/v1/messages/count_tokens", _imported_on_first_request("handle_count_tokens")

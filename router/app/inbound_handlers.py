@@ -16,25 +16,24 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.base import UpstreamError
+from adapters.base import (
+    Answer,
+    EventBatch,
+    UpstreamError,
+    UpstreamStream,
+    anthropic_error,
+    openai_error,
+)
 from adapters.inbound.anthropic_in import messages_to_responses
 from adapters.inbound.anthropic_out import (
-    encode_frames,
-    error_body,
     error_type_for,
     response_to_message,
 )
 from adapters.inbound.chat_in import chat_to_responses
-from adapters.inbound.chat_out import encode_chunks, response_to_completion
+from adapters.inbound.chat_out import DONE, response_to_completion
 from adapters.inbound.passthrough import FORWARDED_ANTHROPIC_HEADERS
-from adapters.inbound.stream import (
-    Answer,
-    AnthropicWriter,
-    ChatWriter,
-    DialectStream,
-    DialectWriter,
-    TranslatedStream,
-)
+from adapters.inbound.stream import AnthropicWriter, ChatWriter, DialectWriter, translated
+from adapters.sse import encode_named, encode_unnamed
 from router.app.exchange import (
     STATE,
     AppState,
@@ -44,6 +43,7 @@ from router.app.exchange import (
     read_json,
     route_headers,
 )
+from router.app.writer import DialectEncoder, write_stream
 from router.routing.auto.tokens import estimate_tokens
 from router.routing.dispatch import Native, RoutePlan
 from router.telemetry.logs import get_logger
@@ -68,12 +68,12 @@ class Dialect:
 
 
 def _anthropic_error(status: int, message: str, code: str | None) -> dict[str, Any]:
-    return error_body(error_type_for(status, code), message)
+    return anthropic_error(error_type_for(status, code), message)
 
 
 def _chat_error(status: int, message: str, code: str | None) -> dict[str, Any]:
     error_type = "invalid_request_error" if 400 <= status < 500 else "server_error"
-    return {"error": {"message": message, "type": error_type, "code": code, "param": None}}
+    return openai_error(message, error_type, code)
 
 
 def _chat_writer(model: str, body: Mapping[str, Any]) -> DialectWriter:
@@ -89,7 +89,7 @@ MESSAGES = Dialect(
     writer=lambda model, _body: AnthropicWriter(model),
     from_response=response_to_message,
     error=_anthropic_error,
-    stream_error=lambda message: encode_frames([("error", error_body("api_error", message))]),
+    stream_error=lambda message: encode_named([("error", anthropic_error("api_error", message))]),
 )
 
 CHAT = Dialect(
@@ -99,7 +99,8 @@ CHAT = Dialect(
     writer=_chat_writer,
     from_response=response_to_completion,
     error=_chat_error,
-    stream_error=lambda message: encode_chunks([_chat_error(500, message, "server_error")]),
+    # A chat client waits for `[DONE]` after the error chunk.
+    stream_error=lambda message: encode_unnamed([_chat_error(500, message, "server_error")]) + DONE,
 )
 
 
@@ -135,61 +136,26 @@ async def _handle(request: web.Request, dialect: Dialect) -> web.StreamResponse:
         **plan.client_headers,
         **{h: request.headers[h] for h in FORWARDED_ANTHROPIC_HEADERS if h in request.headers},
     }
-    native: Native = (dialect.native_kind, body)
+    native = _native(dialect, body, requested)
     if not body.get("stream"):
         return await _complete(state, dialect, plan, view, native, request_id, started)
     try:
-        opened = await state.dispatcher.open_stream(plan, view, native=native)
+        opened = await state.dispatcher.open_in_dialect(plan, view, native)
     except UpstreamError as exc:
         return _upstream_error(state, dialect, plan, exc, request_id, started)
-    # A passthrough adapter answered with a DialectStream (it has an outcome); any other
-    # adapter with Responses event batches, which are written in the client's dialect.
-    events: Any = opened.events
-    stream: DialectStream = (
-        events
-        if hasattr(events, "outcome")
-        else TranslatedStream(events, dialect.writer(requested, body))
-    )
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            **route_headers(opened.slug, opened.reason, request_id),
-        }
-    )
-    disconnected = False
-    try:
-        await response.prepare(request)
-        async for data in stream:
-            await response.write(data)
-    except ConnectionResetError:
-        disconnected = True
-        stream.outcome.status = "client_disconnected"
-    except Exception as exc:
-        # A translation bug must still end the stream in a way the client understands.
-        log.exception("inbound_stream_error", request_id=request_id, slug=opened.slug)
-        stream.outcome.status = "failed"
-        stream.outcome.error = "server_error"
-        try:
-            await response.write(dialect.stream_error(f"proxy error: {type(exc).__name__}"))
-        except ConnectionResetError:
-            disconnected = True
-    finally:
-        await stream.aclose()
-    outcome = stream.outcome
-    log_request(
-        state,
-        plan,
-        opened.slug,
-        request_id,
-        started,
-        status=outcome.status,
-        usage=outcome.usage,
-        error=outcome.error,
-    )
-    if not disconnected:
-        await response.write_eof()
-    return response
+    encoder = DialectEncoder(dialect.stream_error)
+    return await write_stream(request, state, opened, encoder, request_id, started)
+
+
+def _native(dialect: Dialect, body: Mapping[str, Any], requested: str) -> Native:
+    def translate(events: UpstreamStream[EventBatch]) -> UpstreamStream[bytes]:
+        return translated(events, dialect.writer(requested, body))
+
+    def translate_answer(result: dict[str, Any]) -> Answer:
+        status = str(result.get("status") or "completed")
+        return Answer(dialect.from_response(result, requested), result.get("usage"), status)
+
+    return Native(dialect.native_kind, body, translate, translate_answer)
 
 
 async def _complete(
@@ -202,17 +168,23 @@ async def _complete(
     started: float,
 ) -> web.Response:
     try:
-        slug, reason, result = await state.dispatcher.complete(plan, view, native=native)
+        answered = await state.dispatcher.complete_in_dialect(plan, view, native)
     except UpstreamError as exc:
         return _upstream_error(state, dialect, plan, exc, request_id, started)
-    answer: Any = result
-    if isinstance(answer, Answer):
-        body, usage, status = answer.body, answer.usage, "completed"
-    else:
-        body = dialect.from_response(result, plan.requested)
-        usage, status = result.get("usage"), str(result.get("status") or "completed")
-    log_request(state, plan, slug, request_id, started, status=status, usage=usage, error=None)
-    return web.json_response(body, headers=route_headers(slug, reason, request_id))
+    answer = answered.result
+    log_request(
+        state,
+        plan,
+        answered.slug,
+        request_id,
+        started,
+        status=answer.status,
+        usage=answer.usage,
+        error=None,
+    )
+    return web.json_response(
+        answer.body, headers=route_headers(answered.slug, answered.reason, request_id)
+    )
 
 
 async def handle_count_tokens(request: web.Request) -> web.Response:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from adapters.base import openai_error
 from router.app.bodies import BodyRefused, read_body
 from router.settings import Settings
 from router.settings.paths import state_dir
@@ -116,7 +117,7 @@ def _error(
     status: int, message: str, code: str, headers: dict[str, str] | None = None
 ) -> web.Response:
     return web.json_response(
-        {"error": {"message": message, "type": "invalid_request_error", "code": code}},
+        openai_error(message, "invalid_request_error", code),
         status=status,
         headers=headers,
     )

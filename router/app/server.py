@@ -6,7 +6,6 @@ event batches -> SSE writer. Handlers hold no routing or translation logic.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 import uuid
@@ -17,7 +16,6 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from adapters.base import UpstreamError
-from adapters.responses.objects import TERMINAL_EVENTS, response_object
 from adapters.responses.request import ResponsesRequest
 from router import SERVICE_NAME, __version__
 from router.app.bodies import DECODED_HERE
@@ -39,12 +37,12 @@ from router.app.hosts import request_guard_middleware
 from router.app.inbound import register_inbound
 from router.app.metrics_routes import metrics_middleware, register_metrics
 from router.app.picker import register_picker
-from router.app.shutdown import DEFAULT_GRACE, SHUTDOWN_MESSAGE, in_flight_middleware
-from router.app.sse import encode_batch, encode_event
+from router.app.shutdown import DEFAULT_GRACE, in_flight_middleware
+from router.app.writer import ResponsesEncoder, write_stream
 from router.chatgpt.login import auth_json_path
 from router.chatgpt.token_source import log_refused_token
 from router.routing.auto.tokens import warm_up
-from router.routing.dispatch import OpenStream, RoutePlan
+from router.routing.dispatch import RoutePlan
 from router.routing.upstreams import Upstreams
 from router.settings import SettingsStore
 from router.telemetry.logs import RoutingLog, get_logger
@@ -78,118 +76,20 @@ async def handle_responses(request: web.Request) -> web.StreamResponse:
         opened = await state.dispatcher.open_stream(plan, body)
     except UpstreamError as exc:
         return failed_before_stream(state, plan, request_id, started, exc)
-    return await _stream(request, state, opened, request_id, started)
-
-
-async def _stream(
-    request: web.Request, state: AppState, opened: OpenStream, request_id: str, started: float
-) -> web.StreamResponse:
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            # A passthrough relays the backend's own headers (Codex's turn state, usage).
-            **getattr(opened.events, "response_headers", {}),
-            **route_headers(opened.slug, opened.reason, request_id),
-        }
-    )
-    terminal: dict[str, Any] | None = None
-    status = "completed"
-    events = opened.events
-    next_seq = 0
-    try:
-        await response.prepare(request)
-        # Each upstream read's events go out as one write as soon as they are built. A
-        # burst needs no joining here: a read returns everything that arrived while the
-        # last write was going out, and a client slower than the upstream holds the
-        # upstream back through the socket buffers rather than a queue of ours.
-        async for batch in events:
-            if batch:
-                last = batch[-1]
-                if last["type"] in TERMINAL_EVENTS:
-                    terminal = last
-                    # The end of the chunked body goes out with the last events: one send
-                    # and one wake-up of the client fewer. Nothing follows a terminal event.
-                    await response.write_eof(encode_batch(batch))
-                    break
-                seq = last.get("sequence_number")
-                if isinstance(seq, int):
-                    next_seq = seq + 1
-                await response.write(encode_batch(batch))
-    except ConnectionResetError:
-        status = "client_disconnected"
-    except asyncio.CancelledError:
-        # The in-flight middleware tracks this request; only the end of the shutdown
-        # grace period is answered here, any other cancellation goes on up.
-        if not state.in_flight.ended_by_shutdown():
-            raise
-        status = "shutdown"
-        if terminal is None and response.prepared:
-            terminal = _failed_event(opened, next_seq, SHUTDOWN_MESSAGE)
-            if not await _write_last(response, terminal):
-                status = "client_disconnected"
-    except Exception as exc:
-        # A bug in a translator must still end the stream in a way Codex understands.
-        status = "failed"
-        log.exception("stream_translation_error", request_id=request_id, slug=opened.slug)
-        if terminal is None:
-            terminal = _failed_event(opened, next_seq, f"proxy error: {type(exc).__name__}")
-            if not await _write_last(response, terminal):
-                status = "client_disconnected"
-    finally:
-        await events.aclose()  # type: ignore[attr-defined]
-    if terminal is not None and status == "completed":
-        status = terminal["response"].get("status", "completed")
-    elif terminal is None and status == "completed":
-        status = "lost"
-    usage = terminal["response"].get("usage") if terminal is not None else None
-    error = (terminal["response"].get("error") or {}).get("code") if terminal is not None else None
-    log_request(
-        state,
-        opened.plan,
-        opened.slug,
-        request_id,
-        started,
-        status=status,
-        usage=usage,
-        error=error,
-    )
-    if status != "client_disconnected" and response.prepared:
-        await response.write_eof()
-    return response
-
-
-def _failed_event(opened: OpenStream, sequence_number: int, message: str) -> dict[str, Any]:
-    """A `response.failed` the proxy itself ends a stream with; Codex retries its code."""
-    return {
-        "type": "response.failed",
-        "sequence_number": sequence_number,
-        "response": response_object(
-            uuid.uuid4().hex,
-            opened.plan.requested,
-            "failed",
-            error={"code": "server_error", "message": message},
-        ),
-    }
-
-
-async def _write_last(response: web.StreamResponse, event: dict[str, Any]) -> bool:
-    """Write a stream's last event; False if the client is already gone."""
-    try:
-        await response.write(encode_event(event))
-    except ConnectionResetError:
-        return False
-    return True
+    encoder = ResponsesEncoder(plan.requested)
+    return await write_stream(request, state, opened, encoder, request_id, started)
 
 
 async def _complete(
     state: AppState, plan: RoutePlan, body: dict[str, Any], request_id: str, started: float
 ) -> web.Response:
     try:
-        slug, reason, result = await state.dispatcher.complete(plan, body)
+        answered = await state.dispatcher.complete(plan, body)
     except UpstreamError as exc:
         return failed_before_stream(state, plan, request_id, started, exc)
-    return _answered(state, plan, slug, reason, request_id, started, result)
+    return _answered(
+        state, plan, answered.slug, answered.reason, request_id, started, answered.result
+    )
 
 
 async def handle_compact(request: web.Request) -> web.StreamResponse:
@@ -203,8 +103,9 @@ async def handle_compact(request: web.Request) -> web.StreamResponse:
     try:
         window = await state.dispatcher.passthrough_compact(plan, body)
         if window is None:
-            slug, reason, summary = await state.dispatcher.complete(plan, summary_request(body))
-            window = compacted_window(body, summary)
+            answered = await state.dispatcher.complete(plan, summary_request(body))
+            slug, reason = answered.slug, answered.reason
+            window = compacted_window(body, answered.result)
         else:
             slug, reason = plan.slugs[0], plan.reason
     except UpstreamError as exc:

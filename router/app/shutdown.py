@@ -17,6 +17,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING
 
+from adapters.base import openai_error
 from router.telemetry.logs import get_logger
 
 if TYPE_CHECKING:
@@ -96,14 +97,7 @@ def shutdown_response() -> web.Response:
     """The answer for a request that had not started its reply when the grace ran out."""
     from aiohttp import web
 
-    body = {
-        "error": {
-            "message": SHUTDOWN_MESSAGE,
-            "type": "server_error",
-            "code": "server_error",
-            "param": None,
-        }
-    }
+    body = openai_error(SHUTDOWN_MESSAGE, "server_error", "server_error")
     # 503 is retried by Codex; Connection: close because this server is going away.
     return web.json_response(body, status=503, headers={"Connection": "close"})
 

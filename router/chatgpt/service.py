@@ -27,13 +27,13 @@ models never loads them (start-up time, resident memory).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from adapters.accounts import CredentialPool, Verdict, rotate
-from adapters.base import EventBatch, Target, UpstreamError
+from adapters.base import Adapter, EventBatch, Target, UpstreamError, UpstreamStream
 from adapters.codex.limits import RateLimits, parse_rate_limits
 from router.chatgpt.errors import no_credential, usage_limit_error
 from router.chatgpt.login import (
@@ -273,26 +273,22 @@ class CodexService:
     # -- requests --------------------------------------------------------------------
 
     async def stream(
-        self, adapter: Any, body: Mapping[str, Any], target: Target
-    ) -> AsyncIterator[EventBatch]:
-        passthrough = _passthrough(adapter)
-
-        async def op(t: Target) -> tuple[AsyncIterator[EventBatch], RateLimits | None]:
-            answer = await passthrough.open(body, t)
-            return answer.events, parse_rate_limits(answer.headers, self._clock())
+        self, adapter: Adapter, body: Mapping[str, Any], target: Target
+    ) -> UpstreamStream[EventBatch]:
+        async def op(t: Target) -> tuple[UpstreamStream[EventBatch], RateLimits | None]:
+            stream = await adapter.stream(body, t)
+            return stream, parse_rate_limits(stream.headers, self._clock())
 
         return await self._rotate(target, op)
 
     async def complete(
-        self, adapter: Any, body: Mapping[str, Any], target: Target
+        self, adapter: Adapter, body: Mapping[str, Any], target: Target
     ) -> dict[str, Any]:
         from adapters.codex.adapter import collect
 
-        passthrough = _passthrough(adapter)
-
-        async def op(t: Target) -> tuple[AsyncIterator[EventBatch], RateLimits | None]:
-            answer = await passthrough.open({**body, "stream": True, "store": False}, t)
-            return answer.events, parse_rate_limits(answer.headers, self._clock())
+        async def op(t: Target) -> tuple[UpstreamStream[EventBatch], RateLimits | None]:
+            stream = await adapter.stream({**body, "stream": True, "store": False}, t)
+            return stream, parse_rate_limits(stream.headers, self._clock())
 
         return await collect(await self._rotate(target, op))
 

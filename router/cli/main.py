@@ -15,6 +15,7 @@ from typing import Any
 
 import router.cli.commands
 from router import __version__
+from router.app.shutdown import DEFAULT_GRACE
 from router.cli import daemon
 from router.cli.settings_source import load_for
 from router.settings import Settings, SettingsError, default_settings_path
@@ -50,7 +51,7 @@ def _serve_options(args: argparse.Namespace, settings: Settings) -> daemon.Serve
 
 def _grace(args: argparse.Namespace) -> float:
     grace = getattr(args, "shutdown_grace", None)
-    return daemon.DEFAULT_GRACE if grace is None else float(grace)
+    return DEFAULT_GRACE if grace is None else float(grace)
 
 
 def _base_url(host: str, port: int) -> str:
@@ -291,7 +292,7 @@ def build_parser(command_name: str | None = None) -> argparse.ArgumentParser:
             type=float,
             metavar="SECONDS",
             help="on SIGTERM, how long in-flight streams may finish before they are ended "
-            f"with a retryable error (default {daemon.DEFAULT_GRACE:g})",
+            f"with a retryable error (default {DEFAULT_GRACE:g})",
         )
     command("stop", cmd_stop, "stop the background daemon")
     command("status", cmd_status, "show whether the daemon runs and is healthy")

@@ -256,7 +256,8 @@ def _provider_fields(base_url: str) -> dict[str, Any]:
 
 
 def _toml(value: Any) -> str:
-    return tomlkit.item(value).as_string()
+    text: str = tomlkit.item(value).as_string()
+    return text
 
 
 def _check_provider_id(provider_id: str) -> None:

@@ -160,9 +160,10 @@ def _parent(doc: TOMLDocument, path: Path_, created: list[Path_] | None) -> Any:
 
 
 def _value_text(item: Any) -> str:
-    return (
+    text: str = (
         item.as_string().strip() if hasattr(item, "as_string") else tomlkit.item(item).as_string()
     )
+    return text
 
 
 def _parse_value(text: str) -> Any:

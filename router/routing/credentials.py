@@ -9,11 +9,11 @@ straight to their adapter.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from adapters.base import EventBatch, Target
+from adapters.base import Adapter, EventBatch, Target, UpstreamStream
 from router.chatgpt.models import SLUG_PREFIX
 from router.routing.key_rotation import KeyRotation
 from router.settings import ModelConfig, Settings
@@ -21,6 +21,9 @@ from router.settings import ModelConfig, Settings
 if TYPE_CHECKING:
     from router.chatgpt.service import CodexService
     from router.shared.state import SharedState
+
+
+T = TypeVar("T")
 
 
 class Credentials:
@@ -52,21 +55,22 @@ class Credentials:
         return self.codex.model_config(slug)
 
     async def stream(
-        self, adapter: Any, body: Mapping[str, Any], target: Target, model: ModelConfig
-    ) -> AsyncIterator[EventBatch]:
+        self, adapter: Adapter, body: Mapping[str, Any], target: Target, model: ModelConfig
+    ) -> UpstreamStream[EventBatch]:
         if target.kind == "codex":
             return await self.codex.stream(adapter, body, target)
-        events: AsyncIterator[EventBatch] = await self.keys.run(
-            model, target, lambda t: adapter.stream(body, t)
-        )
-        return events
+        return await self.keys.run(model, target, lambda t: adapter.stream(body, t))
 
     async def complete(
-        self, adapter: Any, body: Mapping[str, Any], target: Target, model: ModelConfig
+        self, adapter: Adapter, body: Mapping[str, Any], target: Target, model: ModelConfig
     ) -> dict[str, Any]:
         if target.kind == "codex":
             return await self.codex.complete(adapter, body, target)
-        answer: dict[str, Any] = await self.keys.run(
-            model, target, lambda t: adapter.complete(body, t)
-        )
-        return answer
+        return await self.keys.run(model, target, lambda t: adapter.complete(body, t))
+
+    async def with_key(
+        self, model: ModelConfig, target: Target, op: Callable[[Target], Awaitable[T]]
+    ) -> T:
+        """`op` with this model's key (one of several, rotated on rate limits): for the
+        passthroughs of a client's own dialect, which never go to the ChatGPT backend."""
+        return await self.keys.run(model, target, op)

@@ -11,12 +11,20 @@ acts on whatever it has already seen.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from adapters.base import EventBatch, Target, UpstreamError
+from adapters.base import (
+    Adapter,
+    Answer,
+    EventBatch,
+    PassthroughAdapter,
+    Target,
+    UpstreamError,
+    UpstreamStream,
+)
 from adapters.codex.headers import forwardable_headers
 from router.routing.auto.types import RouteDecision
 from router.routing.credentials import Credentials
@@ -41,8 +49,23 @@ class UnknownModel(Exception):
         self.known = known
 
 
-Native = tuple[str, Mapping[str, Any]]
-"""(upstream kind, the client's own body): see `Dispatcher.open_stream`."""
+T = TypeVar("T")
+R = TypeVar("R")
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True, slots=True)
+class Native:
+    """A client that speaks an upstream's own dialect (see `Dispatcher.open_in_dialect`)."""
+
+    kind: str
+    """The upstream kind whose targets get the client's body passed through."""
+    body: Mapping[str, Any]
+    """The client's own body."""
+    translate: Callable[[UpstreamStream[EventBatch]], UpstreamStream[bytes]]
+    """Responses events from any other target, written in the client's dialect."""
+    translate_answer: Callable[[dict[str, Any]], Answer]
+    """A whole Responses object from any other target, in the client's dialect."""
 
 
 @dataclass(slots=True)
@@ -59,13 +82,19 @@ class RoutePlan:
 
 
 @dataclass(slots=True)
-class OpenStream:
+class Answered(Generic[T]):
+    """What the first model in a plan that answered gave back."""
+
     slug: str
     target: Target
-    events: AsyncIterator[EventBatch]
+    result: T
     plan: RoutePlan
     reason: str | None
     failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+OpenStream = Answered[UpstreamStream[Item]]
+"""An upstream stream that has answered with a success status."""
 
 
 class Dispatcher:
@@ -132,13 +161,17 @@ class Dispatcher:
         adapter = self._adapter(target)
         return await self.credentials.complete(adapter, body, target, model)
 
-    def _adapter(self, target: Target) -> Any:
+    def _adapter(self, target: Target) -> Adapter:
         try:
             return self._upstreams.adapter_for(target)
         except UnsupportedUpstream as exc:
-            raise UpstreamError(
-                501, "unsupported_provider", str(exc), error_type="invalid_request_error"
-            ) from None
+            raise _unsupported(exc) from None
+
+    def _passthrough(self, target: Target) -> PassthroughAdapter:
+        try:
+            return self._upstreams.passthrough_for(target)
+        except UnsupportedUpstream as exc:
+            raise _unsupported(exc) from None
 
     async def plan(
         self, body: Mapping[str, Any], headers: Mapping[str, str], *, compaction: bool = False
@@ -178,32 +211,71 @@ class Dispatcher:
         target = replace(self.target(model), client_headers=plan.client_headers)
         return await self.credentials.codex.compact(self._adapter(target), body, target)
 
-    async def open_stream(
-        self, plan: RoutePlan, body: Mapping[str, Any], *, native: Native | None = None
-    ) -> OpenStream:
-        """Open the first model in the plan that answers; raise the last error if none.
+    async def open_stream(self, plan: RoutePlan, body: Mapping[str, Any]) -> OpenStream[EventBatch]:
+        """Open the first model in the plan that answers; raise the last error if none."""
 
-        `native` is (upstream kind, client body) for a client that speaks that upstream's
-        dialect: targets of that kind get the client's body through the adapter
-        registered as `<kind>:passthrough`, which answers in the client's dialect."""
-        return await self._first_answer(plan, body, streaming=True, native=native)  # type: ignore[return-value]
+        def call(target: Target, model: ModelConfig) -> Awaitable[UpstreamStream[EventBatch]]:
+            return self.credentials.stream(self._adapter(target), body, target, model)
 
-    async def complete(
-        self, plan: RoutePlan, body: Mapping[str, Any], *, native: Native | None = None
-    ) -> tuple[str, str | None, dict[str, Any]]:
-        """Non-streaming: (slug that answered, reason, Responses object)."""
-        result = await self._first_answer(plan, body, streaming=False, native=native)
-        assert isinstance(result, tuple)
-        return result
+        return await self._first_answer(plan, call)
+
+    async def open_in_dialect(
+        self, plan: RoutePlan, body: Mapping[str, Any], native: Native
+    ) -> OpenStream[bytes]:
+        """Like `open_stream`, answering in the client's dialect: targets of
+        `native.kind` get the client's own body through their passthrough, any other
+        target the Responses `body`, its events translated by `native.translate`."""
+        call = self._in_dialect(
+            native,
+            lambda passthrough, t: passthrough.stream(native.body, t),
+            lambda adapter, t, model: self.credentials.stream(adapter, body, t, model),
+            native.translate,
+        )
+        return await self._first_answer(plan, call)
+
+    async def complete(self, plan: RoutePlan, body: Mapping[str, Any]) -> Answered[dict[str, Any]]:
+        """Non-streaming: the Responses object of the first model that answers."""
+
+        def call(target: Target, model: ModelConfig) -> Awaitable[dict[str, Any]]:
+            return self.credentials.complete(self._adapter(target), body, target, model)
+
+        return await self._first_answer(plan, call)
+
+    async def complete_in_dialect(
+        self, plan: RoutePlan, body: Mapping[str, Any], native: Native
+    ) -> Answered[Answer]:
+        """Non-streaming `open_in_dialect`."""
+        call = self._in_dialect(
+            native,
+            lambda passthrough, t: passthrough.complete(native.body, t),
+            lambda adapter, t, model: self.credentials.complete(adapter, body, t, model),
+            native.translate_answer,
+        )
+        return await self._first_answer(plan, call)
+
+    def _in_dialect(
+        self,
+        native: Native,
+        passthrough: Callable[[PassthroughAdapter, Target], Awaitable[T]],
+        responses: Callable[[Adapter, Target, ModelConfig], Awaitable[R]],
+        translate: Callable[[R], T],
+    ) -> Callable[[Target, ModelConfig], Awaitable[T]]:
+        """One attempt for a client of `native`'s dialect: its own body passed through to
+        a target of that dialect, the Responses body (and a translation back) otherwise."""
+
+        async def call(target: Target, model: ModelConfig) -> T:
+            if target.kind == native.kind:
+                adapter = self._passthrough(target)
+                return await self.credentials.with_key(
+                    model, target, lambda t: passthrough(adapter, t)
+                )
+            return translate(await responses(self._adapter(target), target, model))
+
+        return call
 
     async def _first_answer(
-        self,
-        plan: RoutePlan,
-        body: Mapping[str, Any],
-        *,
-        streaming: bool,
-        native: Native | None = None,
-    ) -> OpenStream | tuple[str, str | None, dict[str, Any]]:
+        self, plan: RoutePlan, call: Callable[[Target, ModelConfig], Awaitable[T]]
+    ) -> Answered[T]:
         settings = self.settings
         auto = self.auto_router(settings) if plan.decision is not None else None
         last_error: UpstreamError | None = None
@@ -214,17 +286,8 @@ class Dispatcher:
                 continue
             target = replace(self.target(model), client_headers=plan.client_headers)
             reason = plan.reason if attempt == 0 else "fallback"
-            sent = body
             try:
-                if native is not None and target.kind == native[0]:
-                    adapter = self._adapter(replace(target, kind=f"{target.kind}:passthrough"))
-                    sent = native[1]
-                else:
-                    adapter = self._adapter(target)
-                if streaming:
-                    events = await self.credentials.stream(adapter, sent, target, model)
-                else:
-                    response = await self.credentials.complete(adapter, sent, target, model)
+                result = await call(target, model)
             except UpstreamError as exc:
                 last_error = _with_key_hint(exc, model, self._environ)
                 failures.append({"slug": slug, "status": exc.status, "code": exc.code})
@@ -242,12 +305,14 @@ class Dispatcher:
                 continue
             if auto is not None:
                 auto.report_success(slug)
-            if streaming:
-                return OpenStream(slug, target, events, plan, reason, failures)
-            return slug, reason, response
+            return Answered(slug, target, result, plan, reason, failures)
         if last_error is None:
             raise UpstreamError(500, "server_error", "no configured model could serve this request")
         raise last_error
+
+
+def _unsupported(exc: UnsupportedUpstream) -> UpstreamError:
+    return UpstreamError(501, "unsupported_provider", str(exc), error_type="invalid_request_error")
 
 
 def _with_key_hint(

@@ -51,7 +51,8 @@ class LoginHandoff:
             sealed = await self._shared.get(f"login:{name}", PUBLISHED_FOR)
             if sealed is None or len(sealed) < 13:
                 return None
-            return sealer.decrypt(sealed[:12], sealed[12:], name.encode())
+            plain: bytes = sealer.decrypt(sealed[:12], sealed[12:], name.encode())
+            return plain
 
         deadline = time.monotonic() + self._wait
         while True:

@@ -21,6 +21,7 @@ from adapters.anthropic.adapter import (
 from adapters.base import Target, UpstreamError
 from adapters.responses.objects import TERMINAL_EVENTS
 from adapters.thinking import decode_blocks, origin_of
+from adapters.transport import UpstreamClient
 from examples.mockupstream import MockUpstream
 from examples.mockupstream.replies import Text, ToolCall, ToolCalls
 from router.routing.upstreams import upstream_client
@@ -515,7 +516,7 @@ async def test_closing_the_iterator_early_releases_the_connection() -> None:
     def respond(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(respond)) as client:
+    async with UpstreamClient(httpx.MockTransport(respond)) as client:
         target = Target(
             slug="c", kind="anthropic", model="claude-sonnet-4-5", base_url="http://mock/v1"
         )

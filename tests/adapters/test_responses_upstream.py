@@ -22,13 +22,13 @@ from adapters.responses.upstream import (
     OPENROUTER,
     PUBLIC_FIELDS,
     EventShaper,
-    complete_usage,
     family_of,
     namespaced_names,
     seal,
     unseal,
     upstream_body,
 )
+from adapters.usage import from_responses as complete_usage
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codex"
 EVENT = pydantic.TypeAdapter(ResponseStreamEvent)

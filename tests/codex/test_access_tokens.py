@@ -20,13 +20,14 @@ from router.chatgpt.pat import (
 )
 from router.chatgpt.service import CodexService
 from router.chatgpt.token_source import personal_access_token
+from router.routing.upstreams import upstream_client
 from tests.codex.conftest import state_dir
 from tests.proxy import ProxyFactory, chat_model
 
 
 async def stream(service: CodexService, backend: MockCodexBackend) -> None:
     target = Target(slug="codex/gpt-5.5", kind="codex", model="gpt-5.5", base_url=backend.base_url)
-    async with httpx.AsyncClient(trust_env=False) as client:
+    async with upstream_client(backend.base_url) as client:
         await service.stream(CodexPassthroughAdapter(client), {"model": "m", "input": "hi"}, target)
 
 

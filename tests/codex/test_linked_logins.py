@@ -20,12 +20,13 @@ from examples.mockupstream.codex_backend import CLIENT_ID, MockCodexBackend, mak
 from router.chatgpt.accounts_store import AccountsStore, from_codex_auth, from_pi_auth
 from router.chatgpt.login import LoginCredential, Tokens, http_client
 from router.chatgpt.service import CodexService
+from router.routing.upstreams import upstream_client
 from tests.codex.conftest import state_dir, write_login
 
 
 @pytest.fixture
 async def adapter() -> AsyncIterator[CodexPassthroughAdapter]:
-    async with httpx.AsyncClient(trust_env=False) as client:
+    async with upstream_client("http://127.0.0.1") as client:
         yield CodexPassthroughAdapter(client)
 
 

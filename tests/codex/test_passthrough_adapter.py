@@ -133,11 +133,11 @@ async def test_the_answer_headers_carry_the_usage_windows(
     backend: MockCodexBackend, client: httpx.AsyncClient
 ) -> None:
     token = backend.add_account("acct-1", primary_used=35.0, secondary_used=60.0)
-    answer = await CodexPassthroughAdapter(client).open(
+    stream = await CodexPassthroughAdapter(client).stream(
         codex_request(), target_for(backend, token, "acct-1")
     )
-    await drain(answer.events)
-    limits = parse_rate_limits(answer.headers, 1000.0)
+    await drain(stream)
+    limits = parse_rate_limits(stream.headers, 1000.0)
     assert limits is not None
     assert limits.primary == Window(35.0, 1000.0 + 3600, 300)
     assert limits.secondary is not None and limits.secondary.used_percent == 60.0

@@ -7,7 +7,6 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from adapters.base import Target, UpstreamError
@@ -17,6 +16,7 @@ from examples.mockupstream.codex_backend import FailMidStream, MockCodexBackend
 from router.chatgpt.accounts_store import AccountsStore, from_token
 from router.chatgpt.pat import token_digest
 from router.chatgpt.service import CodexService
+from router.routing.upstreams import upstream_client
 from tests.codex.conftest import FakeClock, state_dir, write_login
 
 NOW = 1_800_000_000.0
@@ -24,7 +24,7 @@ NOW = 1_800_000_000.0
 
 @pytest.fixture
 async def adapter() -> AsyncIterator[CodexPassthroughAdapter]:
-    async with httpx.AsyncClient(trust_env=False) as client:
+    async with upstream_client("http://127.0.0.1") as client:
         yield CodexPassthroughAdapter(client)
 
 

@@ -13,7 +13,6 @@ from adapters.inbound.anthropic_in import messages_to_responses
 from adapters.inbound.anthropic_out import (
     FOREIGN_SIGNATURE,
     MessagesEventWriter,
-    anthropic_usage,
     response_to_message,
 )
 from adapters.inbound.chat_in import chat_to_responses
@@ -21,6 +20,7 @@ from adapters.inbound.chat_out import ChatChunkWriter
 from adapters.inbound.passthrough import anthropic_request, chat_request
 from adapters.responses.builder import ResponseStreamBuilder
 from adapters.responses.objects import make_usage
+from adapters.usage import to_anthropic as anthropic_usage
 from router.routing.task import latest_user_text, task_key
 
 TARGET = Target(slug="claude", kind="anthropic", model="claude-upstream", base_url="http://x")

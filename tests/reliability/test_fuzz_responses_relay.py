@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from adapters.base import Target
 from adapters.responses.adapter import ResponsesAdapter
 from adapters.responses.objects import TERMINAL_EVENTS
-from router.app.sse import encode_batch
+from adapters.sse import encode_responses
+from adapters.transport import UpstreamClient
 from tests.reliability.stream_strategies import garbage, noise, wire, words
 from tests.reliability.test_fuzz_streams import Played
 
@@ -102,11 +103,11 @@ async def relayed(played: Any) -> list[dict[str, Any]]:
         )
     )
     out = b""
-    async with httpx.AsyncClient(transport=transport) as client:
+    async with UpstreamClient(transport) as client:
         events = await ResponsesAdapter(client).stream({"model": "m", "input": "hi"}, TARGET)
         try:
             async for batch in events:
-                out += encode_batch(batch)
+                out += encode_responses(batch)
         finally:
             await events.aclose()  # type: ignore[attr-defined]
     decoded = []

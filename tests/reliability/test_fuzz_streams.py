@@ -23,7 +23,8 @@ from adapters.anthropic.adapter import AnthropicMessagesAdapter
 from adapters.base import Target
 from adapters.chat.adapter import ChatCompletionsAdapter
 from adapters.responses.objects import TERMINAL_EVENTS
-from router.app.sse import encode_batch
+from adapters.sse import encode_responses
+from adapters.transport import UpstreamClient
 from tests.reliability.stream_strategies import Wire, anthropic_frames, chat_frames, wire
 
 EXAMPLES = 300
@@ -73,12 +74,12 @@ async def through(adapter: Adapter, kind: str, played: Wire) -> bytes:
     )
     target = Target(slug="m", kind=kind, model="m", base_url="http://upstream.test/v1")
     out = b""
-    async with httpx.AsyncClient(transport=transport) as client:
+    async with UpstreamClient(transport) as client:
         events = await adapter(client).stream(REQUEST, target)
         try:
             async for batch in events:
                 if batch:
-                    out += encode_batch(batch)
+                    out += encode_responses(batch)
         finally:
             await events.aclose()
     return out

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from adapters.base import Target
 from adapters.http import open_stream
+from router.routing.upstreams import upstream_client
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 2\r\n\r\nok"
 
@@ -71,7 +71,7 @@ async def test_a_request_on_a_connection_closed_under_it_goes_out_again(
     server: ClosesOnReuse,
 ) -> None:
     target = Target(slug="m", kind="chat", model="m", base_url=server.url)
-    async with httpx.AsyncClient() as client:
+    async with upstream_client(server.url) as client:
         for _ in range(2):
             response = await open_stream(client, server.url, {"n": 1}, {}, target, upstream="m")
             assert response.status_code == 200

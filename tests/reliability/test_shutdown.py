@@ -96,7 +96,8 @@ def connection_refused(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
             return False
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
+        # A connect racing the listener's close can be reset instead of refused.
         return True
 
 
