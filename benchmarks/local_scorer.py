@@ -19,7 +19,7 @@ import textwrap
 from pathlib import Path
 
 from benchmarks.routellm.data import load
-from router.routing.auto.outcomes import JsonlOutcomeStore, OutcomeRecord
+from router.learning.outcomes import JsonlOutcomeStore, OutcomeRecord
 
 SLUGS = ("weak", "mid", "strong")
 

@@ -18,7 +18,8 @@ import numpy as np
 
 from benchmarks.routellm import metrics
 from benchmarks.routellm.data import DATASETS, FOLDS, Table, load
-from router.routing.auto.local import features, linear
+from router.learning import features
+from router.routing.auto.local import linear
 
 RESULTS = Path("benchmarks/results")
 RANDOM_SEEDS = 10

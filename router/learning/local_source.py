@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from router.learning import store
-from router.routing.auto.outcomes import OutcomeRecord
+from router.learning.outcomes import OutcomeRecord
 
 
 class LearnedOutcomes:

@@ -21,7 +21,7 @@ from cachetools import LRUCache
 from router.learning import signals, store
 from router.learning.calibration import FILE_NAME as CALIBRATION_FILE
 from router.learning.calibration import Calibration, CalibrationFile
-from router.routing.auto.outcomes import encode_features
+from router.learning.outcomes import encode_features
 
 _log = structlog.get_logger(__name__)
 

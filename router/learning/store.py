@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS features (
 );
 """
 # `features` holds the hashed word features the local scorer learns from (never the
-# text; router/routing/auto/local/features.py). A table of its own, created on open, so
+# text; router/learning/features.py). A table of its own, created on open, so
 # stores made before it need no migration.
 
 

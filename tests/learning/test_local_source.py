@@ -8,9 +8,9 @@ from pathlib import Path
 
 from router.learning import store
 from router.learning.local_source import LearnedOutcomes
+from router.learning.outcomes import encode_features
 from router.learning.recorder import Learning
 from router.routing.auto.local.scorer import LocalScorer
-from router.routing.auto.outcomes import encode_features
 from tests.router.auto.local_records import EASY, HARD
 
 SLUGS = ("mini", "mid", "max")

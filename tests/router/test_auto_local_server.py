@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from examples.mockupstream import HttpError, MockUpstream, classifier_handler
-from router.routing.auto.outcomes import JsonlOutcomeStore
+from router.learning.outcomes import JsonlOutcomeStore
 from tests.proxy import ProxyFactory, RunningProxy, chat_model
 from tests.router.auto.local_records import records
 from tests.router.test_auto_server import ask, task_headers

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from router.routing.auto.outcomes import OutcomeRecord
+from router.learning.outcomes import OutcomeRecord
 
 EASY = ["rename the variable", "fix the typo in the greeting", "say hi", "update the readme line"]
 HARD = [

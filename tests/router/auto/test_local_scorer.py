@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from router.learning.outcomes import JsonlOutcomeStore, OutcomeRecord
 from router.routing.auto.local import EXTRA_HINT, LocalScorerUnavailable, require_numpy
 from router.routing.auto.local.scorer import LocalScorer
-from router.routing.auto.outcomes import JsonlOutcomeStore, OutcomeRecord
 from tests.router.auto.local_records import records
 
 SLUGS = ("mini", "mid", "max")
@@ -86,7 +86,7 @@ def test_loading_fitting_and_scoring_open_no_connection(tmp_path: Path) -> None:
         socket.create_connection = refuse
         socket.getaddrinfo = refuse
         from pathlib import Path
-        from router.routing.auto.outcomes import JsonlOutcomeStore
+        from router.learning.outcomes import JsonlOutcomeStore
         from router.routing.auto.local.scorer import LocalScorer
         scorer = LocalScorer.fit(
             JsonlOutcomeStore(Path({str(store.path)!r})).records(), min_outcomes=20
@@ -104,7 +104,7 @@ def test_loading_fitting_and_scoring_open_no_connection(tmp_path: Path) -> None:
 def test_fitting_and_scoring_see_the_same_vectors() -> None:
     import numpy as np
 
-    from router.routing.auto.local import features
+    from router.learning import features
 
     texts = ["say hi", "", "fix the the typo typo", "a " * 300]
     hashes = [features.text_hashes(t) for t in texts]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from router.learning.outcomes import MemoryOutcomeStore
 from router.routing.auto.local.scorer import LocalScorer
 from router.routing.auto.local.service import LocalScoring
-from router.routing.auto.outcomes import MemoryOutcomeStore
 from router.routing.auto.router import AutoRouter
 from tests.router.auto.helpers import (
     FakeClock,
@@ -123,8 +123,8 @@ async def test_without_numpy_the_decision_names_the_extra(monkeypatch: Any) -> N
 
 def test_the_store_is_the_learning_store_unless_a_path_is_given(tmp_path: Any) -> None:
     from router.learning.local_source import LearnedOutcomes
+    from router.learning.outcomes import JsonlOutcomeStore
     from router.routing.auto.local.service import scoring_for
-    from router.routing.auto.outcomes import JsonlOutcomeStore
 
     learned = tmp_path / "outcomes.sqlite3"
     config = make_settings().router

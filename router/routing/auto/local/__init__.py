@@ -7,31 +7,11 @@ turns its absence into a message that names the extra.
 
 from __future__ import annotations
 
-import importlib.util
-from types import ModuleType
+from router.learning.features import (
+    EXTRA_HINT,
+    LocalScorerUnavailable,
+    numpy_missing,
+    require_numpy,
+)
 
-EXTRA_HINT = "pip install 'codex-autorouter[local]'"
-
-
-_MESSAGE = f'the local scorer ("classifier": "local" or "local_first") needs numpy: {EXTRA_HINT}'
-
-
-class LocalScorerUnavailable(RuntimeError):
-    """The local scorer cannot run here; the message says how to fix it."""
-
-
-def numpy_missing() -> str | None:
-    """Why the local scorer cannot run here, without importing numpy (None: it can)."""
-    try:
-        found = importlib.util.find_spec("numpy") is not None
-    except (ImportError, ValueError):
-        found = False
-    return None if found else _MESSAGE
-
-
-def require_numpy() -> ModuleType:
-    try:
-        import numpy
-    except ImportError:
-        raise LocalScorerUnavailable(_MESSAGE) from None
-    return numpy
+__all__ = ["EXTRA_HINT", "LocalScorerUnavailable", "numpy_missing", "require_numpy"]

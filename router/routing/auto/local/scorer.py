@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from router.routing.auto.local import features, linear, require_numpy
-from router.routing.auto.outcomes import OutcomeRecord
+from router.learning import features
+from router.learning.outcomes import OutcomeRecord
+from router.routing.auto.local import linear, require_numpy
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from typing import Any
 
 import structlog
 
+from router.learning.outcomes import JsonlOutcomeStore, OutcomeRecord, OutcomeStore
 from router.routing.auto.local import numpy_missing
 from router.routing.auto.local.scorer import LocalScorer
-from router.routing.auto.outcomes import JsonlOutcomeStore, OutcomeRecord, OutcomeStore
 from router.settings import RouterConfig
 
 _log = structlog.get_logger(__name__)

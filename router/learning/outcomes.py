@@ -1,7 +1,7 @@
 """Outcome records: which model a task went to and how each model that tried it did.
 
 A record keeps no task text: only its SHA-256, its length and the hashed word features
-the local scorer learns from (router/routing/auto/local/features.py), so the store can
+the local scorer learns from (router/learning/features.py), so the store can
 sit in the state directory without holding anyone's prompts. This is the small store
 the local scorer needs; the outcome-learning work can grow it (more fields, other
 back ends) behind the same `OutcomeStore` interface.
@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from router.routing.auto.local.features import FEATURES_VERSION, text_hashes
+from router.learning.features import FEATURES_VERSION, text_hashes
 
 _log = structlog.get_logger(__name__)
 

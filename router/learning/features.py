@@ -9,11 +9,13 @@ unit length.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import zlib
 from array import array
 from collections.abc import Sequence
 from itertools import pairwise
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,6 +31,33 @@ _TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 _PAIR_SALT = 0x5BD1E995
 
 
+EXTRA_HINT = "pip install 'codex-autorouter[local]'"
+
+
+_MESSAGE = f'the local scorer ("classifier": "local" or "local_first") needs numpy: {EXTRA_HINT}'
+
+
+class LocalScorerUnavailable(RuntimeError):
+    """The local scorer cannot run here; the message says how to fix it."""
+
+
+def numpy_missing() -> str | None:
+    """Why the local scorer cannot run here, without importing numpy (None: it can)."""
+    try:
+        found = importlib.util.find_spec("numpy") is not None
+    except (ImportError, ValueError):
+        found = False
+    return None if found else _MESSAGE
+
+
+def require_numpy() -> ModuleType:
+    try:
+        import numpy
+    except ImportError:
+        raise LocalScorerUnavailable(_MESSAGE) from None
+    return numpy
+
+
 def text_hashes(text: str) -> array[int]:
     """The hashes of the words and of each pair of adjacent words of `text`."""
     tokens = [t.encode() for t in _TOKEN.findall(text[:MAX_CHARS].lower())]
@@ -39,8 +68,6 @@ def text_hashes(text: str) -> array[int]:
 
 def vectorize(hashes: Any, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Sparse unit vector of the hashes: (sorted bucket indices, values)."""
-    from router.routing.auto.local import require_numpy
-
     np = require_numpy()
     h = np.asarray(hashes, dtype=np.uint32)
     buckets = (h % np.uint32(dim)).astype(np.int32)
@@ -58,8 +85,6 @@ def vectorize_many(hash_lists: Sequence[Any], dim: int) -> tuple[Any, Any, Any]:
     """`vectorize` for many texts at once: (row, bucket index, value) per entry, sorted
     by row then index. One vectorized pass instead of a Python loop per text, and no
     array object per text, which keeps a fit over thousands of records small."""
-    from router.routing.auto.local import require_numpy
-
     np = require_numpy()
     lengths = np.fromiter((len(h) for h in hash_lists), dtype=np.int64, count=len(hash_lists))
     if not len(hash_lists) or not lengths.sum():
