@@ -205,7 +205,10 @@ def log_request(
     status: str | int,
     usage: Mapping[str, Any] | None,
     error: str | None,
+    first_output: float | None = None,
 ) -> None:
+    """The request's record: the service log, the routing log, the ledger, the metrics.
+    `first_output` (a `perf_counter` time) is when a stream's first bytes went out."""
     settings = state.store.current()
     counts = usage_counts(usage)
     model = settings.model(slug)
@@ -220,6 +223,8 @@ def log_request(
         **counts,
         "cost_usd": cost_usd(settings, slug, counts),
     }
+    if first_output is not None:
+        fields["ttft_ms"] = round((first_output - started) * 1000, 1)
     if error:
         fields["error"] = error
     state.clients.charge(fields)

@@ -11,6 +11,7 @@ second status line), closing the upstream, and the routing log's line.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from typing import Protocol, TypeVar
@@ -65,6 +66,7 @@ async def write_stream(
     )
     disconnected = False
     last: Item | None = None
+    first_output: float | None = None
     try:
         await response.prepare(request)
         # Each upstream read's bytes go out as one write as soon as they are built. A
@@ -76,6 +78,8 @@ async def write_stream(
         async for item in stream:
             last = item
             data = encode(item)
+            if first_output is None and data:
+                first_output = time.perf_counter()
             if stops and outcome.status != "lost":
                 # The end of the chunked body goes out with the last bytes: one send and
                 # one wake-up of the client fewer. Nothing follows a terminal event.
@@ -115,6 +119,7 @@ async def write_stream(
         status=outcome.status,
         usage=outcome.usage,
         error=outcome.error,
+        first_output=first_output,
     )
     if not disconnected and response.prepared:
         await response.write_eof()

@@ -101,6 +101,7 @@ async def test_the_data_matches_the_routing_log(proxy: RunningProxy) -> None:
         assert row["requests"] == len(mine)
         assert row["input_tokens"] == sum(r["input_tokens"] for r in mine)
         assert row["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in mine))
+        assert row["ttft_p50_ms"] is not None and row["ttft_p50_ms"] <= row["latency_p95_ms"]
     assert len(data["tasks"]) == 3
     assert {t["chosen"] for t in data["tasks"]} == {"cheap", "strong"}
     assert all(t["requests"] == 2 and t["thread"] for t in data["tasks"])

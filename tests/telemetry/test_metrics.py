@@ -122,6 +122,10 @@ async def test_metrics_equal_the_ledger_after_a_known_sequence(
     assert total(found, "autorouter_classifier_calls_total", outcome="ok") == 1
     assert total(found, "autorouter_classifier_calls_total", outcome="error") == 1
     assert total(found, "autorouter_request_duration_seconds_count") == len(ledger)
+    streamed = [r for r in ledger if "ttft_ms" in r]
+    assert len(streamed) == 3  # the three streams that answered; not the 500, not the JSON
+    assert all(0 < r["ttft_ms"] <= r["latency_ms"] for r in streamed)
+    assert total(found, "autorouter_time_to_first_token_seconds_count") == len(streamed)
     assert total(found, "autorouter_inflight_requests") == 0
 
 
