@@ -65,7 +65,16 @@ def agent_env(codex_home: Path, base: Mapping[str, str] | None = None) -> dict[s
     return env
 
 
-def codex_argv(codex_bin: Path, base_url: str, catalog: Path, model: str, prompt: str) -> list[str]:
+def codex_argv(
+    codex_bin: Path,
+    base_url: str,
+    catalog: Path,
+    model: str,
+    prompt: str,
+    resume: str | None = None,
+) -> list[str]:
+    """`codex exec`, or with `resume` (a session id) `codex exec resume`: a follow-up in
+    the same thread. `exec` options go before `resume`; `--` ends the options."""
     return [
         str(codex_bin.absolute()),
         "exec",
@@ -79,6 +88,7 @@ def codex_argv(codex_bin: Path, base_url: str, catalog: Path, model: str, prompt
         *codex_overrides(base_url, catalog, model),
         "-c",
         'approval_policy="never"',
+        *(["resume", resume] if resume else []),
         "--",
         prompt,
     ]
@@ -135,11 +145,13 @@ async def run_codex(
     workspace: Path,
     codex_home: Path,
     time_limit: float,
+    resume: str | None = None,
 ) -> CodexOutcome:
-    """Run Codex once in `workspace`; stopped (SIGTERM, then SIGKILL) at `time_limit`."""
+    """Run Codex once in `workspace`; stopped (SIGTERM, then SIGKILL) at `time_limit`.
+    With `resume`, the prompt continues that session (same `codex_home` and workspace)."""
     codex_home.mkdir(parents=True, exist_ok=True)
     finished = await run_process(
-        codex_argv(codex_bin, base_url, catalog, model, prompt),
+        codex_argv(codex_bin, base_url, catalog, model, prompt, resume),
         cwd=workspace,
         env=agent_env(codex_home),
         timeout=time_limit,

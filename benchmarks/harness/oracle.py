@@ -83,3 +83,13 @@ async def judge(task: Task, workspace: Path, scratch: Path) -> Verdict:
         timed_out=finished.timed_out,
         output_tail=output[-600:],
     )
+
+
+async def judge_copy(task: Task, workspace: Path, scratch: Path) -> Verdict:
+    """Judge a copy of `workspace`, which stays as the agent left it: the user's follow-up
+    continues there, and the hidden tests must not appear in it."""
+    tree = scratch / "tree"
+    if tree.exists():
+        shutil.rmtree(tree)
+    shutil.copytree(workspace, tree, symlinks=True)
+    return await judge(task, tree, scratch / "home")

@@ -1,13 +1,15 @@
 """A mock coding model for the simulation: look, edit, check, report.
 
 It reads the chat-completions request the proxy sends it (Codex's conversation), finds
-the task by the user's prompt and the repeat by the workspace Codex names in its
-environment context, and plays four steps, one per request:
+the task by the user's first prompt, the attempt by how many prompts the user typed (a
+follow-up after failing tests is the second) and the repeat by the workspace Codex names
+in its environment context, and plays one step per request:
 
 1. `exec_command`: read the first file the fix touches;
 2. `apply_patch` with the reference solution, or with the task's wrong edit when the
    hidden draw says this model fails this time (a generic note file when the task has
-   no `wrong.patch`);
+   no `wrong.patch`); on a second attempt that succeeds, the earlier wrong edit is
+   undone first (its reverse, one more `apply_patch`), and one that fails adds a note;
 3. `exec_command`: run the tests, as an agent would;
 4. a closing message.
 
@@ -32,6 +34,32 @@ GIVE_UP_PATCH = """*** Begin Patch
 *** Add File: NOTES.md
 +Looked into the request; the change below is a first attempt and may be incomplete.
 *** End Patch"""
+RETRY_NOTE_PATCH = """*** Begin Patch
+*** Add File: NOTES-retry.md
++Looked at the failing tests again; this still needs work.
+*** End Patch"""
+
+
+def reverse_patch(patch: str) -> str:
+    """The apply_patch edit that undoes `patch`: added files deleted, changed lines swapped."""
+    out: list[str] = []
+    adding = False
+    for line in patch.splitlines():
+        if line.startswith("*** Add File: "):
+            out.append("*** Delete File: " + line.removeprefix("*** Add File: "))
+            adding = True
+        elif line.startswith("***"):
+            out.append(line)
+            adding = False
+        elif adding:
+            continue
+        elif line.startswith("+"):
+            out.append("-" + line[1:])
+        elif line.startswith("-"):
+            out.append("+" + line[1:])
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def _texts(message: dict[str, Any]) -> list[str]:
@@ -45,18 +73,20 @@ def _texts(message: dict[str, Any]) -> list[str]:
     return []
 
 
-def _prompt_and_steps(messages: list[dict[str, Any]]) -> tuple[str, int]:
-    """The latest prompt the user typed, and how many tool results followed it."""
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
+def _prompts_and_steps(messages: list[dict[str, Any]]) -> tuple[list[str], int]:
+    """Every prompt the user typed, in order, and how many tool results followed the last."""
+    prompts: list[str] = []
+    last = -1
+    for index, message in enumerate(messages):
         if message.get("role") != "user":
             continue
         texts = _texts(message)
         typed = [t for t in texts if not t.lstrip().startswith(_CONTEXT_PREFIXES)] or texts
         if typed:
-            steps = sum(1 for m in messages[index + 1 :] if m.get("role") == "tool")
-            return "\n".join(typed), steps
-    return "", 0
+            prompts.append("\n".join(typed))
+            last = index
+    steps = sum(1 for m in messages[last + 1 :] if m.get("role") == "tool") if prompts else 0
+    return prompts, steps
 
 
 def _cwd(messages: list[dict[str, Any]]) -> str | None:
@@ -77,27 +107,35 @@ class SimAgent:
 
     def __call__(self, body: dict[str, Any]) -> Reply:
         messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
-        prompt, steps = _prompt_and_steps(messages)
-        task = self.world.task_for(prompt)
+        prompts, steps = _prompts_and_steps(messages)
+        task = self.world.task_for(prompts[0]) if prompts else None
         if task is None:
             return Text("I could not find a task I know in this conversation.")
-        solves = self.world.succeeds(task, self.model, self.world.repeat_for(_cwd(messages)))
-        return self._step(task, steps, solves)
+        attempt = len(prompts)
+        repeat = self.world.repeat_for(_cwd(messages))
+        solves = self.world.succeeds(task, self.model, repeat, attempt)
+        plan = self._plan(task, attempt, solves)
+        return plan[min(steps, len(plan) - 1)]
 
-    def _step(self, task: Task, step: int, solves: bool) -> Reply:
+    def _plan(self, task: Task, attempt: int, solves: bool) -> list[Reply]:
         reasoning = self._reasoning(task) if self.model.reasoning_chars else None
-        if step == 0:
-            first = _FIRST_FILE.search(task.solution)
-            command = f"cat {first.group(1).strip()}" if first else "ls -R"
-            return ToolCall("exec_command", {"cmd": command}, reasoning=reasoning)
-        if step == 1:
-            patch = task.solution if solves else (task.wrong_patch or GIVE_UP_PATCH)
-            return ToolCall("apply_patch", {"input": patch}, reasoning=reasoning)
-        if step == 2:
-            has_tests = (task.repo / "tests").is_dir()
-            command = TEST_COMMAND if has_tests else "python -c 'print(\"no tests here\")'"
-            return ToolCall("exec_command", {"cmd": command}, reasoning=reasoning)
-        return Text("I made the change and ran the checks; see the diff above.")
+        first = _FIRST_FILE.search(task.solution)
+        look = f"cat {first.group(1).strip()}" if first else "ls -R"
+        if solves:
+            undo = reverse_patch(task.wrong_patch) if attempt > 1 and task.wrong_patch else None
+            edits = [undo, task.solution] if undo else [task.solution]
+        elif attempt > 1:
+            edits = [RETRY_NOTE_PATCH]
+        else:
+            edits = [task.wrong_patch or GIVE_UP_PATCH]
+        has_tests = (task.repo / "tests").is_dir()
+        check = TEST_COMMAND if has_tests else "python -c 'print(\"no tests here\")'"
+        return [
+            ToolCall("exec_command", {"cmd": look}, reasoning=reasoning),
+            *(ToolCall("apply_patch", {"input": edit}, reasoning=reasoning) for edit in edits),
+            ToolCall("exec_command", {"cmd": check}, reasoning=reasoning),
+            Text("I made the change and ran the checks; see the diff above."),
+        ]
 
     def _reasoning(self, task: Task) -> str:
         thought = f"Working on {task.name}: reading the code, planning the edit, checking it. "

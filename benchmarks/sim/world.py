@@ -2,10 +2,13 @@
 
 P(success) = sigmoid(SLOPE * (skill - difficulty)), with `difficulty` from the task's
 task.json (never shown to the router) and `skill` per mock model. The draw for one
-(task, repeat, model) is a hash of the seed and those three, so it is reproducible and
+(task, repeat, model, attempt) is a hash of the seed and those, so it is reproducible and
 the same whichever route sent the task there: Auto sending a task to `cheap` meets
 exactly the luck the `cheap` route met on that task and repeat. Different models draw
-independently, so a strong model can fail where a weak one got lucky, as in life.
+independently, so a strong model can fail where a weak one got lucky, as in life. A
+second attempt (the user's follow-up after a failed one) draws again, with the same
+chance: the failing test output helps a real model a little, which the simulation leaves
+out.
 """
 
 from __future__ import annotations
@@ -51,10 +54,18 @@ def success_probability(skill: float, difficulty: float, slope: float = SLOPE) -
     return 1.0 / (1.0 + math.exp(-slope * (skill - difficulty)))
 
 
-def uniform_draw(seed: int, task: str, repeat: int, model: str) -> float:
-    """A number in [0, 1) fixed by its arguments."""
-    digest = hashlib.sha256(f"{seed}\x00{task}\x00{repeat}\x00{model}".encode()).digest()
+def uniform_draw(seed: int, task: str, repeat: int, model: str, attempt: int = 1) -> float:
+    """A number in [0, 1) fixed by its arguments (attempt 1 keeps the original key)."""
+    key = f"{seed}\x00{task}\x00{repeat}\x00{model}"
+    if attempt > 1:
+        key += f"\x00attempt{attempt}"
+    digest = hashlib.sha256(key.encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def model_for_card(card: str) -> SimModel | None:
+    """The sim model a classifier card describes (the classifier sees cards, not slugs)."""
+    return next((model for model in MODELS if model.card.strip() == card.strip()), None)
 
 
 class HiddenWorld:
@@ -82,6 +93,16 @@ class HiddenWorld:
         inside = [known for known in self._by_prompt if known and known in prompt]
         return self._by_prompt[max(inside, key=len)] if inside else None
 
-    def succeeds(self, task: Task, model: SimModel, repeat: int) -> bool:
-        chance = success_probability(model.skill, task.spec.difficulty, self.slope)
-        return uniform_draw(self.seed, task.name, repeat, model.slug) < chance
+    def task_starting(self, text: str) -> Task | None:
+        """The task whose prompt `text` starts with (a follow-up quotes it first; the
+        classifier's view adds a note after it)."""
+        text = text.strip()
+        found = [p for p in self._by_prompt if text.startswith(p)]
+        return self._by_prompt[max(found, key=len)] if found else None
+
+    def probability(self, task: Task, model: SimModel) -> float:
+        return success_probability(model.skill, task.spec.difficulty, self.slope)
+
+    def succeeds(self, task: Task, model: SimModel, repeat: int, attempt: int = 1) -> bool:
+        draw = uniform_draw(self.seed, task.name, repeat, model.slug, attempt)
+        return draw < self.probability(task, model)

@@ -7,6 +7,7 @@ async with MockUpstream() as mock:
 """
 
 from examples.mockupstream.classifier import classifier_handler
+from examples.mockupstream.estimates import EstimatingClassifier
 from examples.mockupstream.replies import (
     CutStream,
     Handler,
@@ -25,6 +26,7 @@ from examples.mockupstream.server import MockUpstream, Recorded
 
 __all__ = [
     "CutStream",
+    "EstimatingClassifier",
     "Handler",
     "HttpError",
     "Malformed",
