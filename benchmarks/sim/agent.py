@@ -19,6 +19,7 @@ Codex executes every call for real; the oracle judges the result afterwards.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from benchmarks.harness.tasks import Task
@@ -73,15 +74,21 @@ def _texts(message: dict[str, Any]) -> list[str]:
     return []
 
 
-def _prompts_and_steps(messages: list[dict[str, Any]]) -> tuple[list[str], int]:
-    """Every prompt the user typed, in order, and how many tool results followed the last."""
+def _prompts_and_steps(
+    messages: list[dict[str, Any]], knows: Callable[[str], object]
+) -> tuple[list[str], int]:
+    """Every prompt the user typed, in order, and how many tool results followed the last.
+    A message of context blocks alone is no prompt, unless a strict chat upstream merged
+    a prompt `knows` (the world's task lookup) behind them."""
     prompts: list[str] = []
     last = -1
     for index, message in enumerate(messages):
         if message.get("role") != "user":
             continue
         texts = _texts(message)
-        typed = [t for t in texts if not t.lstrip().startswith(_CONTEXT_PREFIXES)] or texts
+        typed = [t for t in texts if not t.lstrip().startswith(_CONTEXT_PREFIXES)]
+        if not typed and knows("\n".join(texts)) is not None:
+            typed = texts
         if typed:
             prompts.append("\n".join(typed))
             last = index
@@ -107,7 +114,7 @@ class SimAgent:
 
     def __call__(self, body: dict[str, Any]) -> Reply:
         messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
-        prompts, steps = _prompts_and_steps(messages)
+        prompts, steps = _prompts_and_steps(messages, self.world.task_for)
         task = self.world.task_for(prompts[0]) if prompts else None
         if task is None:
             return Text("I could not find a task I know in this conversation.")
