@@ -2,6 +2,7 @@
 
 Each mock model either applies the task's reference solution or a wrong edit, through
 real tool calls that Codex executes; which one is drawn (seeded) from a hidden
-difficulty model the router cannot see. The classifier is the shared honest persona:
-it sees only the prompt and the cards. The task's oracle, not the mock, judges.
+difficulty model the router cannot see. The classifier is a judge that estimates each
+model's hidden chance with noise and overrates the cheap ones (setup.judge); the router
+sees only its scores. The task's oracle, not the mock, judges the outcome.
 """
