@@ -56,6 +56,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--bias", type=float, default=sim_setup.DEFAULT_BIAS)
     parser.add_argument("--noise", type=float, default=sim_setup.DEFAULT_NOISE)
     parser.add_argument(
+        "--threshold", type=float, default=sim_setup.THRESHOLD, help="Auto's score threshold"
+    )
+    parser.add_argument(
         "--min-outcomes", type=int, help="outcomes before a calibration moves (quick 5, long 20)"
     )
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
@@ -92,9 +95,7 @@ def fit_calibration(workdir: Path, fold: int, workers: int, min_outcomes: int) -
         raise SystemExit(f"calibrate failed for fold {fold}: {done.stderr.strip()}")
     for worker in range(workers):
         for kind in ("calibrated", "escalation"):
-            shutil.copy2(
-                target / "calibration.json", workdir / f"w{worker}" / f"{kind}-f{fold}"
-            )
+            shutil.copy2(target / "calibration.json", workdir / f"w{worker}" / f"{kind}-f{fold}")
     return done.stdout
 
 
@@ -113,7 +114,9 @@ async def start_proxies(
     return found
 
 
-def write_settings(mock: MockUpstream, workdir: Path) -> dict[tuple[bool, int], Path]:
+def write_settings(
+    mock: MockUpstream, workdir: Path, threshold: float
+) -> dict[tuple[bool, int], Path]:
     paths: dict[tuple[bool, int], Path] = {}
     for profile in profiles():
         key = (profile.calibrate, profile.escalation)
@@ -121,7 +124,7 @@ def write_settings(mock: MockUpstream, workdir: Path) -> dict[tuple[bool, int], 
             continue
         path = workdir / f"settings-{int(profile.calibrate)}-{profile.escalation}.json"
         document = sim_setup.sim_settings(
-            mock, calibrate=profile.calibrate, escalation=profile.escalation
+            mock, calibrate=profile.calibrate, escalation=profile.escalation, threshold=threshold
         )
         path.write_text(json.dumps(document, indent=2))
         paths[key] = path
@@ -141,7 +144,7 @@ async def amain(args: argparse.Namespace, workdir: Path) -> int:
     reports: dict[str, str] = {}
     async with MockUpstream() as mock:
         world = sim_setup.install(mock, tasks, args.seed, bias=args.bias, noise=args.noise)
-        settings_paths = write_settings(mock, workdir)
+        settings_paths = write_settings(mock, workdir, args.threshold)
         settings = load_settings(settings_paths[(False, 0)])
         ctx = TrialContext(
             codex_bin=args.codex,
@@ -185,6 +188,7 @@ async def amain(args: argparse.Namespace, workdir: Path) -> int:
                 "seed": args.seed,
                 "classifier_bias": args.bias,
                 "classifier_noise": args.noise,
+                "threshold": args.threshold,
                 "min_outcomes": args.min_outcomes,
                 "outcomes_recorded": sum(a.recorded for t in trials for a in t.attempts),
                 "escalated_attempts": sum(

@@ -83,9 +83,7 @@ def bootstrap(
             grouped[outcome.task].append(outcome)
         by_task[route] = grouped
     tasks = sorted({o.task for outcomes in routes.values() for o in outcomes})
-    draws: dict[str, dict[str, list[float]]] = {
-        route: defaultdict(list) for route in routes
-    }
+    draws: dict[str, dict[str, list[float]]] = {route: defaultdict(list) for route in routes}
     rng = random.Random(seed)
     share = "strongest" in routes and "oracle" in routes
     for _ in range(resamples if tasks else 0):
@@ -105,6 +103,5 @@ def bootstrap(
                     draws[route]["oracle_saving_share"].append(captured)
     names = [*METRICS, "oracle_saving_share"] if share else list(METRICS)
     return {
-        route: {name: interval(draws[route].get(name, [])) for name in names}
-        for route in routes
+        route: {name: interval(draws[route].get(name, [])) for name in names} for route in routes
     }

@@ -70,9 +70,7 @@ def goal(found: Mapping[str, Numbers]) -> dict[str, Any] | None:
     if route is None or strongest is None or oracle is None:
         return None
     pass_ratio = route.pass_at_2 / strongest.pass_at_2 if strongest.pass_at_2 else None
-    cost_ratio = (
-        route.cost_per_task / strongest.cost_per_task if strongest.cost_per_task else None
-    )
+    cost_ratio = route.cost_per_task / strongest.cost_per_task if strongest.cost_per_task else None
     share = saving_share(route, strongest, oracle)
     met = (
         pass_ratio is not None

@@ -26,7 +26,9 @@ from benchmarks.harness.runner import usage_check
 from benchmarks.harness.tasks import Task
 from benchmarks.sim.world import HiddenWorld
 
-FOLLOW_UP = "{prompt}\n\nThat did not work: the tests still fail.\n\n```\n{tail}\n```\n\nPlease fix it."
+FOLLOW_UP = (
+    "{prompt}\n\nThat did not work: the tests still fail.\n\n```\n{tail}\n```\n\nPlease fix it."
+)
 TAIL_CHARS = 400
 
 

@@ -21,7 +21,11 @@ DEFAULT_NOISE = 0.4
 
 
 def sim_settings(
-    mock: MockUpstream, *, calibrate: bool = False, escalation: int = 0
+    mock: MockUpstream,
+    *,
+    calibrate: bool = False,
+    escalation: int = 0,
+    threshold: float = THRESHOLD,
 ) -> dict[str, Any]:
     """Settings for the proxy: the sim models with rising prices, a classifier, Auto.
     Calibration and escalation are off unless asked for: each bench route says which."""
@@ -45,7 +49,7 @@ def sim_settings(
             "enabled": True,
             "slug": AUTO,
             "classifier": CLASSIFIER,
-            "threshold": THRESHOLD,
+            "threshold": threshold,
             "default": MODELS[1].slug,
             "candidates": [{"slug": m.slug, "cost": m.price_input, "card": m.card} for m in MODELS],
             "calibrate": calibrate,
