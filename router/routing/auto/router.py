@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -22,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from router.routing.auto.cache import DecisionCache
+from router.routing.auto.candidates import candidate_specs, decision_inputs, router_config
 from router.routing.auto.classifier import CallModel, CardedCandidate, ClassifierError, classify
 from router.routing.auto.cooldown import Cooldowns
-from router.routing.auto.eligibility import CandidateSpec, assess
+from router.routing.auto.eligibility import assess
 from router.routing.auto.escalation import escalate
 from router.routing.auto.local.service import LocalScoring, scoring_for, signature
 from router.routing.auto.policy import (
@@ -61,7 +61,7 @@ class AutoRouter:
         self._learning = learning
         self._clock = clock
         self._settings = settings
-        self._config = _config(settings)
+        self._config = router_config(settings)
         self._cooldowns = Cooldowns(self._config.cooldown, clock)
         self._cache = self._new_cache()
         self._inflight: dict[str, asyncio.Future[RouteDecision]] = {}
@@ -155,10 +155,10 @@ class AutoRouter:
     def update_settings(self, settings: Settings) -> None:
         """Take reloaded settings. Decisions survive only if nothing they depend on
         changed: the router block and the candidates' model limits."""
-        unchanged = _signature(settings) == _signature(self._settings)
+        unchanged = decision_inputs(settings) == decision_inputs(self._settings)
         before = self._config
         self._settings = settings
-        self._config = _config(settings)
+        self._config = router_config(settings)
         self._cooldowns.seconds = self._config.cooldown
         if signature(before) != signature(self._config):
             self._local = scoring_for(self._config, self._learned())
@@ -386,7 +386,7 @@ class AutoRouter:
     ) -> tuple[ScoredCandidate, ...]:
         """Eligibility of every candidate, plus `extra` (a default or compaction model
         that is not a candidate; it has no relative cost, shown as infinite)."""
-        specs = _specs(self._settings, self._config, extra)
+        specs = candidate_specs(self._settings, self._config, extra)
         return assess(specs, image=has_image(body), request_tokens=estimate_tokens(body))
 
 
@@ -410,53 +410,3 @@ def _with_local(
         else row
         for row in rows
     )
-
-
-def _config(settings: Settings) -> RouterConfig:
-    return settings.router if settings.router is not None else RouterConfig(enabled=False)
-
-
-def _specs(settings: Settings, config: RouterConfig, extra: str | None) -> list[CandidateSpec]:
-    specs = []
-    for candidate in config.candidates:
-        model = settings.model(candidate.slug)
-        specs.append(
-            CandidateSpec(
-                slug=candidate.slug,
-                cost=candidate.cost,
-                # Both must agree: the candidate entry may narrow what the model can do,
-                # and a model configured without image support cannot take one anyway.
-                supports_images=candidate.supports_images
-                and (model is None or model.supports_images),
-                context_limit=model.max_context_limit if model is not None else None,
-                card=candidate.card,
-            )
-        )
-    if extra is not None and all(spec.slug != extra for spec in specs):
-        model = settings.model(extra)
-        if model is not None:
-            specs.append(
-                CandidateSpec(
-                    slug=extra,
-                    cost=math.inf,
-                    supports_images=model.supports_images,
-                    context_limit=model.max_context_limit,
-                    card="",
-                )
-            )
-    return specs
-
-
-def _signature(settings: Settings) -> tuple[Any, ...]:
-    config = settings.router
-    if config is None:
-        return (None,)
-    slugs = [c.slug for c in config.candidates]
-    slugs += [s for s in (config.default, config.compaction_model) if s is not None]
-    limits = []
-    for slug in slugs:
-        model = settings.model(slug)
-        limits.append(
-            (slug, model.max_context_limit, model.supports_images) if model is not None else slug
-        )
-    return (config, tuple(limits))
