@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from examples.mockupstream import HttpError, MockUpstream, Slow, Text, classifier_handler
+from router.app.exchange import STATE
+from router.routing.auto.shared_router import COOLDOWNS
 from router.shared import redis_state
 from tests.proxy import ProxyFactory, RunningProxy, chat_model
 from tests.team.redis_server import RedisServer
@@ -47,6 +49,16 @@ def team_settings(mock: MockUpstream, redis_url: str, **extra: Any) -> dict[str,
         "state": {"redis_url": redis_url},
         **extra,
     }
+
+
+async def shared_cooldown(proxy: RunningProxy, slug: str) -> None:
+    """Wait until `slug`'s cooldown, written in the background, is in the shared state."""
+    shared = proxy.app[STATE].shared
+    for _ in range(100):
+        if slug in await shared.deadlines(COOLDOWNS):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{slug}'s cooldown never reached the shared state")
 
 
 def task_headers() -> dict[str, str]:
@@ -125,7 +137,7 @@ async def test_a_model_put_to_rest_on_one_instance_is_skipped_by_the_other(
     mock_upstream.script("strong", HttpError(503, {"error": {"message": "overloaded"}}))
     on_a = await ask(a, HARD, task_headers())
     assert on_a.headers["x-autorouter-model"] != "strong"
-    await asyncio.sleep(0.1)  # the cooldown is written in the background
+    await shared_cooldown(b, "strong")
     mock_upstream.clear()
     on_b = await ask(b, HARD, task_headers())
     assert on_b.status_code == 200
@@ -149,9 +161,9 @@ async def test_a_budget_spent_across_both_instances_is_refused_on_either(
     a, b = await proxy_factory(settings), await proxy_factory(settings)
     auth = {"Authorization": "Bearer alice-secret-key"}
     assert (await ask(a, "hi", auth, model="cheap")).status_code == 200
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # spend is charged in the background
     assert (await ask(b, "hi", auth, model="cheap")).status_code == 200
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
     for proxy in (a, b):
         refused = await ask(proxy, "hi", auth, model="cheap")
         assert refused.status_code == 429
@@ -203,7 +215,7 @@ async def test_stats_against_either_instance_report_the_whole_fleet(
     a, b = pair
     for proxy in (a, b, b):
         assert (await ask(proxy, HARD, task_headers())).status_code == 200
-    await asyncio.sleep(0.1)  # ledger rows are written in the background
+    await asyncio.sleep(0.5)  # ledger rows are written in the background
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -310,7 +322,7 @@ async def test_a_task_moved_off_a_failing_model_stays_moved_on_every_instance(
     # Another task finds "strong" failing: it cools down for a second, everywhere.
     mock_upstream.script("strong", HttpError(503, {"error": {"message": "overloaded"}}))
     await ask(b, HARD, task_headers())
-    await asyncio.sleep(0.1)
+    await shared_cooldown(b, "strong")
     moved = await ask(b, HARD, task)
     assert moved.headers["x-autorouter-model"] != "strong"
     await asyncio.sleep(1.2)  # the cooldown is over; the task stays where it moved
