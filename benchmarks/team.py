@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import subprocess
 import tempfile
 import time
@@ -35,6 +34,7 @@ from benchmarks.overhead import processes
 from benchmarks.overhead.load import Endpoint, StreamResult, new_session, run_batch, stream_once
 from benchmarks.overhead.report import Figure, table, write_json
 from benchmarks.overhead.run import PROXY_END, PROXY_FIRST_TEXT, captured_request, percentile
+from examples.redis_server import REDIS_SERVER, RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "team.json"
@@ -78,31 +78,6 @@ def endpoint(name: str, port: int) -> Endpoint:
         PROXY_FIRST_TEXT,
         PROXY_END,
     )
-
-
-def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        raise SystemExit("redis-server is not installed (make test installs it as root)")
-    port = processes.free_port()
-    process = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(directory),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    time.sleep(0.3)
-    return process, f"redis://127.0.0.1:{port}/0"
 
 
 def ms(seconds: float) -> float:
@@ -178,7 +153,11 @@ async def main(quick: bool) -> int:
     pairs, seconds, concurrency = (100, 3.0, 16) if quick else (400, 8.0, 32)
     work = Path(tempfile.mkdtemp(prefix="autorouter-bench-team-"))
     (work / "redis").mkdir()
-    redis, redis_url = start_redis(work / "redis")
+    if REDIS_SERVER is None:
+        raise SystemExit("redis-server is not installed (make test installs it as root)")
+    redis = RedisServer(work / "redis")
+    redis.start()
+    redis_url = redis.url
     upstream, upstream_url = processes.start_upstream(0.0, work / "upstream.log")
     started: list[subprocess.Popen[bytes]] = []
     try:
@@ -205,8 +184,7 @@ async def main(quick: bool) -> int:
         for proc in started:
             processes.stop(proc)
         processes.stop(upstream)
-        redis.terminate()
-        redis.wait()
+        redis.stop()
     figures = [
         Figure(
             "shared_calls_p50_ms",

@@ -14,8 +14,6 @@ import asyncio
 import itertools
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from examples.auto_router_demo import model_handler, run_codex, settings_for  # noqa: E402
 from examples.mockupstream import MockUpstream, classifier_handler  # noqa: E402
+from examples.redis_server import REDIS_SERVER, RedisServer  # noqa: E402
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
@@ -40,30 +39,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        raise SystemExit("redis-server is not installed (make demo-team installs it as root)")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(directory),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    return process, f"redis://127.0.0.1:{port}/0"
 
 
 async def start_instance(name: str, settings: Path, work: Path, redis_url: str) -> tuple[Any, int]:
@@ -138,7 +113,11 @@ def balancer(ports: list[int], served: list[int]) -> web.Application:
 async def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="autorouter-team-"))
     (work / "redis").mkdir()
-    redis, redis_url = start_redis(work / "redis")
+    if REDIS_SERVER is None:
+        raise SystemExit("redis-server is not installed (make demo-team installs it as root)")
+    redis = RedisServer(work / "redis")
+    redis.start()
+    redis_url = redis.url
     instances: list[Any] = []
     try:
         async with MockUpstream() as mock:
@@ -166,8 +145,7 @@ async def main() -> int:
         for process in instances:
             process.terminate()
             await process.wait()
-        redis.terminate()
-        redis.wait()
+        redis.stop()
 
     names = {port: name for port, name in zip(ports, ("a", "b"), strict=True)}
     routes = []
